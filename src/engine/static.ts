@@ -1,0 +1,87 @@
+import { FeatureSet } from '../features/feature-set.js';
+import { NO_ADDRESS, type Location } from '../features/location.js';
+import type { RuleSet } from '../rules/rule-set.js';
+import { addMatch, type Matches } from './result.js';
+import { ScopeMatcher, matchKeys } from './scope-matcher.js';
+
+/** The features of a program, scope by scope, as a static extractor provides them. */
+export interface StaticFeatures {
+  /** `os`, `arch`, `format`: present in every scope (at no address). */
+  global: FeatureSet;
+  file: FeatureSet;
+  functions: Iterable<FunctionFeatures>;
+}
+
+export interface FunctionFeatures {
+  address: Location;
+  /** Features of the function itself (characteristics such as `loop`, `calls to`). */
+  features: FeatureSet;
+  blocks: Iterable<BlockFeatures>;
+}
+
+export interface BlockFeatures {
+  address: Location;
+  /** Features of the block itself (`basic block`, `tight loop`, `stack string`). */
+  features: FeatureSet;
+  instructions: Iterable<{ address: Location; features: FeatureSet }>;
+}
+
+export interface StaticCapabilities {
+  matches: Matches;
+  /** Distinct features per function (before function-scope matching), and at file scope. */
+  featureCounts: { file: number; functions: Map<Location, number> };
+}
+
+/**
+ * Matches a rule set over a program's features with capa's static semantics: instructions,
+ * then basic blocks (the union of their instructions), then functions (the union of their
+ * blocks), then the file, which sees the matches of every lower scope at their addresses.
+ */
+export function matchStatic(ruleSet: RuleSet, program: StaticFeatures): StaticCapabilities {
+  const insnMatcher = new ScopeMatcher(ruleSet.index('instruction'));
+  const bbMatcher = new ScopeMatcher(ruleSet.index('basic block'));
+  const fnMatcher = new ScopeMatcher(ruleSet.index('function'));
+  const matches: Matches = new Map();
+  const lower = new FeatureSet(); // matches below file scope, for the file scope
+  const record = (found: Map<string, unknown>, location: Location) => {
+    for (const name of found.keys()) {
+      for (const key of matchKeys(ruleSet.byName.get(name)!)) lower.add(key, location);
+    }
+  };
+  const functions = new Map<Location, number>();
+
+  for (const fn of program.functions) {
+    const fnFeatures = new FeatureSet();
+    for (const bb of fn.blocks) {
+      const bbFeatures = new FeatureSet();
+      for (const insn of bb.instructions) {
+        const insnFeatures = insn.features.clone();
+        insnFeatures.addAll(program.global);
+        const found = insnMatcher.match(insnFeatures, insn.address);
+        for (const [name, result] of found) addMatch(matches, name, insn.address, result);
+        record(found, insn.address);
+        bbFeatures.addAll(insnFeatures);
+      }
+      bbFeatures.addAll(bb.features);
+      bbFeatures.addAll(program.global);
+      const found = bbMatcher.match(bbFeatures, bb.address);
+      for (const [name, result] of found) addMatch(matches, name, bb.address, result);
+      record(found, bb.address);
+      fnFeatures.addAll(bbFeatures);
+    }
+    fnFeatures.addAll(fn.features);
+    fnFeatures.addAll(program.global);
+    functions.set(fn.address, fnFeatures.size);
+    const found = fnMatcher.match(fnFeatures, fn.address);
+    for (const [name, result] of found) addMatch(matches, name, fn.address, result);
+    record(found, fn.address);
+  }
+
+  const fileFeatures = program.file.clone();
+  fileFeatures.addAll(program.global);
+  const fileCount = fileFeatures.size;
+  fileFeatures.addAll(lower);
+  const found = new ScopeMatcher(ruleSet.index('file')).match(fileFeatures, NO_ADDRESS);
+  for (const [name, result] of found) addMatch(matches, name, NO_ADDRESS, result);
+  return { matches, featureCounts: { file: fileCount, functions } };
+}
