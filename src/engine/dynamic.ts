@@ -1,8 +1,9 @@
 import { FeatureSet } from '../features/feature-set.js';
 import { NO_ADDRESS, type Location } from '../features/location.js';
 import type { RuleSet } from '../rules/rule-set.js';
-import { addMatch, type Matches, type Result } from './result.js';
-import { ScopeMatcher, matchKeys } from './scope-matcher.js';
+import { MatchCollector } from './match-collector.js';
+import type { Matches, Result } from './result.js';
+import { ScopeMatcher } from './scope-matcher.js';
 
 /** How many consecutive calls of a thread a `span of calls` sees (capa's default). */
 export const DEFAULT_SPAN_SIZE = 20;
@@ -46,14 +47,9 @@ export function matchDynamic(
   const spanMatcher = new ScopeMatcher(ruleSet.index('span of calls'));
   const threadMatcher = new ScopeMatcher(ruleSet.index('thread'));
   const processMatcher = new ScopeMatcher(ruleSet.index('process'));
-  const matches: Matches = new Map();
-  const lower = new FeatureSet();
-  const record = (found: Map<string, Result>, location: Location) => {
-    for (const [name, result] of found) {
-      addMatch(matches, name, location, result);
-      for (const key of matchKeys(ruleSet.byName.get(name)!)) lower.add(key, location);
-    }
-  };
+  const collector = new MatchCollector(ruleSet);
+  const record = (found: Map<string, Result>, location: Location) =>
+    collector.collect(found, location);
 
   for (const process of trace.processes) {
     const processFeatures = new FeatureSet();
@@ -87,10 +83,10 @@ export function matchDynamic(
 
   const fileFeatures = trace.file.clone();
   fileFeatures.addAll(trace.global);
-  fileFeatures.addAll(lower);
+  fileFeatures.addAll(collector.lower);
   const found = new ScopeMatcher(ruleSet.index('file')).match(fileFeatures, NO_ADDRESS);
-  for (const [name, result] of found) addMatch(matches, name, NO_ADDRESS, result);
-  return matches;
+  for (const [name, result] of found) collector.add(name, NO_ADDRESS, result);
+  return collector.matches;
 }
 
 /**

@@ -66,8 +66,7 @@ export function evaluate(node: Statement, features: FeatureSet, shortCircuit: bo
     case 'regex': {
       const strings = new Map<string, ReadonlySet<Location>>();
       for (const [value, locations] of features.strings) {
-        const hit =
-          node.type === 'substring' ? value.includes(node.value) : node.regex.test(value);
+        const hit = node.type === 'substring' ? value.includes(node.value) : node.regex.test(value);
         if (hit) {
           strings.set(value, locations);
           if (shortCircuit) break;

@@ -14,9 +14,3 @@ export interface Result {
 
 /** Rule name → each location where it matched, with the full evaluation tree there. */
 export type Matches = Map<string, [Location, Result][]>;
-
-export function addMatch(matches: Matches, name: string, location: Location, result: Result): void {
-  let list = matches.get(name);
-  if (!list) matches.set(name, (list = []));
-  list.push([location, result]);
-}

@@ -1,8 +1,9 @@
 import { FeatureSet } from '../features/feature-set.js';
 import { NO_ADDRESS, type Location } from '../features/location.js';
 import type { RuleSet } from '../rules/rule-set.js';
-import { addMatch, type Matches } from './result.js';
-import { ScopeMatcher, matchKeys } from './scope-matcher.js';
+import { MatchCollector } from './match-collector.js';
+import type { Matches } from './result.js';
+import { ScopeMatcher } from './scope-matcher.js';
 
 /** The features of a program, scope by scope, as a static extractor provides them. */
 export interface StaticFeatures {
@@ -36,18 +37,13 @@ export interface StaticCapabilities {
  * Matches a rule set over a program's features with capa's static semantics: instructions,
  * then basic blocks (the union of their instructions), then functions (the union of their
  * blocks), then the file, which sees the matches of every lower scope at their addresses.
+ * Each scope's matches join its own features, so the enclosing scope sees them too.
  */
 export function matchStatic(ruleSet: RuleSet, program: StaticFeatures): StaticCapabilities {
   const insnMatcher = new ScopeMatcher(ruleSet.index('instruction'));
   const bbMatcher = new ScopeMatcher(ruleSet.index('basic block'));
   const fnMatcher = new ScopeMatcher(ruleSet.index('function'));
-  const matches: Matches = new Map();
-  const lower = new FeatureSet(); // matches below file scope, for the file scope
-  const record = (found: Map<string, unknown>, location: Location) => {
-    for (const name of found.keys()) {
-      for (const key of matchKeys(ruleSet.byName.get(name)!)) lower.add(key, location);
-    }
-  };
+  const collector = new MatchCollector(ruleSet);
   const functions = new Map<Location, number>();
 
   for (const fn of program.functions) {
@@ -57,31 +53,25 @@ export function matchStatic(ruleSet: RuleSet, program: StaticFeatures): StaticCa
       for (const insn of bb.instructions) {
         const insnFeatures = insn.features.clone();
         insnFeatures.addAll(program.global);
-        const found = insnMatcher.match(insnFeatures, insn.address);
-        for (const [name, result] of found) addMatch(matches, name, insn.address, result);
-        record(found, insn.address);
+        collector.collect(insnMatcher.match(insnFeatures, insn.address), insn.address);
         bbFeatures.addAll(insnFeatures);
       }
       bbFeatures.addAll(bb.features);
       bbFeatures.addAll(program.global);
-      const found = bbMatcher.match(bbFeatures, bb.address);
-      for (const [name, result] of found) addMatch(matches, name, bb.address, result);
-      record(found, bb.address);
+      collector.collect(bbMatcher.match(bbFeatures, bb.address), bb.address);
       fnFeatures.addAll(bbFeatures);
     }
     fnFeatures.addAll(fn.features);
     fnFeatures.addAll(program.global);
     functions.set(fn.address, fnFeatures.size);
-    const found = fnMatcher.match(fnFeatures, fn.address);
-    for (const [name, result] of found) addMatch(matches, name, fn.address, result);
-    record(found, fn.address);
+    collector.collect(fnMatcher.match(fnFeatures, fn.address), fn.address);
   }
 
   const fileFeatures = program.file.clone();
   fileFeatures.addAll(program.global);
   const fileCount = fileFeatures.size;
-  fileFeatures.addAll(lower);
+  fileFeatures.addAll(collector.lower);
   const found = new ScopeMatcher(ruleSet.index('file')).match(fileFeatures, NO_ADDRESS);
-  for (const [name, result] of found) addMatch(matches, name, NO_ADDRESS, result);
-  return { matches, featureCounts: { file: fileCount, functions } };
+  for (const [name, result] of found) collector.add(name, NO_ADDRESS, result);
+  return { matches: collector.matches, featureCounts: { file: fileCount, functions } };
 }

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { RuleText } from '../rules/load.js';
 
 /**
@@ -31,10 +31,4 @@ function listYaml(dir: string): string[] {
     else if (/\.ya?ml$/.test(entry.name)) found.push(path);
   }
   return found;
-}
-
-/** A path relative to `base` when it is inside it, for shorter messages. */
-export function shortPath(path: string, base: string): string {
-  const r = relative(base, path);
-  return r.startsWith('..') ? path : r;
 }

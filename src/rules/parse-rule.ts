@@ -27,25 +27,21 @@ import {
   type Subscope,
 } from './scopes.js';
 import { VALID_ARCHES, VALID_FORMATS, VALID_OSES } from './values.js';
+import { PYYAML_OPTIONS } from './yaml-schema.js';
 
 /** The largest `bytes:` pattern capa accepts. */
 export const MAX_BYTES_FEATURE_SIZE = 0x100;
 
-const KNOWN_META_KEYS = new Set([
-  'name',
-  'namespace',
-  'authors',
-  'description',
-  'scopes',
-  'att&ck',
-  'mbc',
-  'references',
-  'examples',
-  'lib',
-  'rule-category',
-]);
-
 const DESCRIPTION_SEPARATOR = ' = ';
+
+/** Meta keys holding lists of strings, and where they go in `RuleMeta`. */
+const LIST_FIELDS: Record<string, 'authors' | 'attack' | 'mbc' | 'references' | 'examples'> = {
+  authors: 'authors',
+  'att&ck': 'attack',
+  mbc: 'mbc',
+  references: 'references',
+  examples: 'examples',
+};
 
 /**
  * Reads one rule from YAML text. Throws a RuleError naming the line and column of the
@@ -67,8 +63,7 @@ class RuleParser {
 
   parse(): Rule {
     const doc = parseDocument(this.text, {
-      version: '1.1',
-      intAsBigInt: true,
+      ...PYYAML_OPTIONS,
       lineCounter: this.lines,
       uniqueKeys: true,
     });
@@ -104,54 +99,62 @@ class RuleParser {
 
   private parseMeta(node: Node): RuleMeta {
     if (!isMap(node)) throw this.error(node, '`meta:` must be a mapping');
-    const extra: Record<string, unknown> = {};
-    const fields = new Map<string, Node>();
+    let name: string | undefined;
+    let scopes: RuleScopes | undefined;
+    const meta: Omit<RuleMeta, 'name' | 'scopes'> = {
+      authors: [],
+      attack: [],
+      mbc: [],
+      references: [],
+      examples: [],
+      lib: false,
+      extra: {},
+    };
+    // fields are checked in the order they are written, so the first problem is reported
     for (const pair of node.items) {
       const key = this.keyText(pair);
-      if (key === 'scope') {
-        throw this.error(
-          pair.key as Node,
-          '`scope:` is no longer supported: use `scopes:` with `static:` and `dynamic:`',
-        );
+      const keyNode = pair.key as Node;
+      const value = pair.value as Node;
+      const list = LIST_FIELDS[key];
+      if (list) {
+        meta[list] = this.stringList(value, key);
+        continue;
       }
-      if (!KNOWN_META_KEYS.has(key) && !key.startsWith('maec/')) {
-        throw this.error(pair.key as Node, `unknown meta key: ${key}`);
-      }
-      fields.set(key, pair.value as Node);
-      if (key.startsWith('maec/') || key === 'rule-category') {
-        extra[key] = (pair.value as Node | null)?.toJSON() ?? null;
+      switch (key) {
+        case 'name':
+          name = this.stringValue(value, 'name');
+          if (name.trim() === '') throw this.error(value, 'rule name is empty');
+          break;
+        case 'scopes':
+          scopes = this.parseScopes(value);
+          break;
+        case 'namespace':
+          meta.namespace = this.stringValue(value, 'namespace');
+          break;
+        case 'description':
+          meta.description = this.stringValue(value, 'description');
+          break;
+        case 'lib': {
+          const v = value ? this.scalar(value) : null;
+          if (typeof v !== 'boolean') throw this.error(value ?? keyNode, '`lib:` must be true or false');
+          meta.lib = v;
+          break;
+        }
+        case 'scope':
+          throw this.error(
+            keyNode,
+            '`scope:` is no longer supported: use `scopes:` with `static:` and `dynamic:`',
+          );
+        default:
+          if (!key.startsWith('maec/') && key !== 'rule-category') {
+            throw this.error(keyNode, `unknown meta key: ${key}`);
+          }
+          meta.extra[key] = value?.toJSON() ?? null;
       }
     }
-    const nameNode = fields.get('name');
-    if (!nameNode) throw this.error(node, 'rule has no `name:`');
-    const name = this.stringValue(nameNode, 'name');
-    if (name.trim() === '') throw this.error(nameNode, 'rule name is empty');
-    const scopesNode = fields.get('scopes');
-    if (!scopesNode) throw this.error(node, 'rule has no `scopes:`');
-    const meta: RuleMeta = {
-      name,
-      authors: this.stringList(fields.get('authors'), 'authors'),
-      scopes: this.parseScopes(scopesNode),
-      attack: this.stringList(fields.get('att&ck'), 'att&ck'),
-      mbc: this.stringList(fields.get('mbc'), 'mbc'),
-      references: this.stringList(fields.get('references'), 'references'),
-      examples: this.stringList(fields.get('examples'), 'examples'),
-      lib: false,
-      extra,
-    };
-    const namespace = fields.get('namespace');
-    if (namespace) {
-      meta.namespace = this.stringValue(namespace, 'namespace');
-    }
-    const description = fields.get('description');
-    if (description) meta.description = this.stringValue(description, 'description');
-    const lib = fields.get('lib');
-    if (lib) {
-      const v = this.scalar(lib);
-      if (typeof v !== 'boolean') throw this.error(lib, '`lib:` must be true or false');
-      meta.lib = v;
-    }
-    return meta;
+    if (name === undefined) throw this.error(node, 'rule has no `name:`');
+    if (scopes === undefined) throw this.error(node, 'rule has no `scopes:`');
+    return { ...meta, name, scopes };
   }
 
   private parseScopes(node: Node): RuleScopes {

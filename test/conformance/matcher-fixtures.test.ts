@@ -23,9 +23,16 @@ const root = sharedPath('capa-fixtures/matcher');
 
 function run(c: FixtureCase): { actual: Matches; resolve: (l: string | number) => Location } {
   const { ruleSet, errors } = loadRules(c.rules);
-  assert.deepEqual(errors.map((e) => e.message), [], 'fixture rules must load');
+  assert.deepEqual(
+    errors.map((e) => e.message),
+    [],
+    'fixture rules must load',
+  );
   if (c.flavor === 'static') {
-    return { actual: matchStatic(ruleSet, staticListing(c.listing)).matches, resolve: (l) => parseLocation(String(l)) };
+    return {
+      actual: matchStatic(ruleSet, staticListing(c.listing)).matches,
+      resolve: (l) => parseLocation(String(l)),
+    };
   }
   const trace = dynamicListing(c.listing);
   return {
@@ -37,8 +44,14 @@ function run(c: FixtureCase): { actual: Matches; resolve: (l: string | number) =
 if (root) {
   for (const flavor of ['static', 'dynamic'] as const) {
     const dir = join(root, flavor);
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yml')).sort()) {
-      const cases = readFixtureFile(readFileSync(join(dir, file), 'utf8'), flavor, `${flavor}/${file}`);
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.yml'))
+      .sort()) {
+      const cases = readFixtureFile(
+        readFileSync(join(dir, file), 'utf8'),
+        flavor,
+        `${flavor}/${file}`,
+      );
       describe(`matcher fixtures ${flavor}/${file}`, () => {
         for (const c of cases) {
           it(c.name, () => {

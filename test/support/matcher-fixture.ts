@@ -3,6 +3,7 @@
  * a feature listing in a small DSL, and the matches expected.
  */
 import { parse, stringify } from 'yaml';
+import { PYYAML_OPTIONS } from '../../src/rules/yaml-schema.js';
 import { parseFeature, featureKey } from '../../src/features/feature.js';
 import { FeatureSet } from '../../src/features/feature-set.js';
 import { dynamicLocation, parseLocation, type Location } from '../../src/features/location.js';
@@ -32,8 +33,12 @@ interface RawCase {
   'base address'?: unknown;
 }
 
-export function readFixtureFile(text: string, flavor: 'static' | 'dynamic', file: string): FixtureCase[] {
-  const raw = parse(text, { version: '1.1', intAsBigInt: true }) as RawCase[];
+export function readFixtureFile(
+  text: string,
+  flavor: 'static' | 'dynamic',
+  file: string,
+): FixtureCase[] {
+  const raw = parse(text, PYYAML_OPTIONS) as RawCase[];
   return raw.map((c, i) => {
     const rules = c.rules.map((r, j) => {
       const { name, namespace, scopes, features, ...rest } = r as {
@@ -52,7 +57,7 @@ export function readFixtureFile(text: string, flavor: 'static' | 'dynamic', file
       if ('description' in rest) meta.description = rest.description;
       return {
         path: `${file}#${i}/${j}`,
-        text: stringify({ rule: { meta, features } }, { version: '1.1' }),
+        text: stringify({ rule: { meta, features } }, PYYAML_OPTIONS),
       };
     });
     const listing = (Array.isArray(c.features) ? c.features : c.features.split('\n'))
@@ -60,7 +65,10 @@ export function readFixtureFile(text: string, flavor: 'static' | 'dynamic', file
       .filter((l) => l !== '');
     const expected = new Map<string, (string | number)[]>();
     for (const [name, locs] of Object.entries(c.expect?.matches ?? {})) {
-      expected.set(name, (locs ?? []).map((l) => (typeof l === 'bigint' ? Number(l) : l)));
+      expected.set(
+        name,
+        (locs ?? []).map((l) => (typeof l === 'bigint' ? Number(l) : l)),
+      );
     }
     const span = c.options?.['span size'];
     return {
@@ -104,7 +112,9 @@ function featureAt(text: string, fallback: Location): { key: string; location: L
 export function staticListing(lines: string[]): StaticFeatures {
   const global = new FeatureSet();
   const file = new FeatureSet();
-  const functions: (FunctionFeatures & { blocks: (BlockFeatures & { instructions: { address: Location; features: FeatureSet }[] })[] })[] = [];
+  const functions: (FunctionFeatures & {
+    blocks: (BlockFeatures & { instructions: { address: Location; features: FeatureSet }[] })[];
+  })[] = [];
   for (const line of lines) {
     const { prefix, rest } = splitLine(line);
     const { address, feature } = splitFeature(rest);
@@ -128,7 +138,8 @@ export function staticListing(lines: string[]): StaticFeatures {
     if (!fn) throw new SyntaxError(`${prefix} line outside a function: ${line}`);
     if (prefix === 'bb') {
       let bb = fn.blocks.find((x) => x.address === location);
-      if (!bb) fn.blocks.push((bb = { address: location, features: new FeatureSet(), instructions: [] }));
+      if (!bb)
+        fn.blocks.push((bb = { address: location, features: new FeatureSet(), instructions: [] }));
       if (feature) {
         const f = featureAt(feature, location);
         bb.features.add(f.key, f.location);
@@ -158,7 +169,10 @@ export interface DynamicListing extends DynamicFeatures {
 export function dynamicListing(lines: string[]): DynamicListing {
   const global = new FeatureSet();
   const file = new FeatureSet();
-  const processes: (ProcessFeatures & { threads: (ThreadFeatures & { calls: { address: Location; features: FeatureSet }[] })[]; pid: number })[] = [];
+  const processes: (ProcessFeatures & {
+    threads: (ThreadFeatures & { calls: { address: Location; features: FeatureSet }[] })[];
+    pid: number;
+  })[] = [];
   const calls = new Map<number, Location>();
   for (const line of lines) {
     const { prefix, rest } = splitLine(line);
@@ -172,12 +186,21 @@ export function dynamicListing(lines: string[]): DynamicListing {
       if (!m) throw new SyntaxError(`invalid process line: ${line}`);
       const pid = Number(m[2]);
       const ppid = m[1] === undefined ? undefined : Number(m[1]);
-      processes.push({ address: dynamicLocation({ ppid, pid }), pid, features: new FeatureSet(), threads: [] });
+      processes.push({
+        address: dynamicLocation({ ppid, pid }),
+        pid,
+        features: new FeatureSet(),
+        threads: [],
+      });
     } else if (prefix === 'thread') {
       const proc = processes.at(-1);
       if (!proc) throw new SyntaxError(`thread outside a process: ${line}`);
       const tid = Number(rest);
-      proc.threads.push({ address: dynamicLocation({ pid: proc.pid, tid }), features: new FeatureSet(), calls: [] });
+      proc.threads.push({
+        address: dynamicLocation({ pid: proc.pid, tid }),
+        features: new FeatureSet(),
+        calls: [],
+      });
     } else if (prefix === 'call') {
       const proc = processes.at(-1);
       const thread = proc?.threads.at(-1);
