@@ -1,0 +1,282 @@
+/**
+ * A thin wrapper over iced-x86: the only module that imports it.
+ *
+ * One `Decoder` per contiguous region of code and ONE reused `Instruction`; everything analysis
+ * needs is read through number-returning getters. Facts that depend only on the instruction code
+ * (flow kind, whether operand 0 is a near branch, the mnemonic string) are cached in tables keyed
+ * by `ins.code`, so the hot loop makes as few calls into WASM as possible and allocates nothing.
+ * BigInt-returning iced getters are only touched for indirect branches and explicit memory-address
+ * queries.
+ */
+
+import {
+  Code,
+  Decoder,
+  DecoderOptions,
+  FlowControl,
+  Instruction,
+  Mnemonic,
+  OpKind,
+  Register,
+} from 'iced-x86';
+
+/** How control leaves an instruction. */
+export const Flow = {
+  /** Falls through to the next instruction. */
+  Next: 0,
+  /** `jmp rel` (also far `jmp ptr16:32`, which has no near target). */
+  Branch: 1,
+  /** `jcc`, `loop`, `jecxz`...: target or fall through. */
+  ConditionalBranch: 2,
+  /** `call rel`. */
+  Call: 3,
+  /** `ret`, `iret`... */
+  Return: 4,
+  /** `jmp reg`, `jmp [mem]`. */
+  IndirectBranch: 5,
+  /** `call reg`, `call [mem]`. */
+  IndirectCall: 6,
+  /** `int n`, `int3`, `int1`, `into`. */
+  Interrupt: 7,
+  /** `ud2`, `hlt`-like exceptions and other instructions that do not continue. */
+  Exception: 8,
+} as const;
+export type FlowKind = (typeof Flow)[keyof typeof Flow];
+
+const CODE_COUNT = 1 << 13;
+/** Per code: -1 = not yet seen, else FlowKind | NEAR_FLAG. */
+const flowTable = new Int8Array(CODE_COUNT).fill(-1);
+const NEAR_FLAG = 0x10;
+const mnemonicTable: (string | undefined)[] = new Array<string | undefined>(CODE_COUNT);
+
+function mapFlow(fc: FlowControl): FlowKind {
+  switch (fc) {
+    case FlowControl.Next:
+    case FlowControl.XbeginXabortXend:
+      return Flow.Next;
+    case FlowControl.UnconditionalBranch:
+      return Flow.Branch;
+    case FlowControl.ConditionalBranch:
+      return Flow.ConditionalBranch;
+    case FlowControl.Call:
+      return Flow.Call;
+    case FlowControl.Return:
+      return Flow.Return;
+    case FlowControl.IndirectBranch:
+      return Flow.IndirectBranch;
+    case FlowControl.IndirectCall:
+      return Flow.IndirectCall;
+    case FlowControl.Interrupt:
+      return Flow.Interrupt;
+    default:
+      return Flow.Exception;
+  }
+}
+
+function isNearBranchKind(k: OpKind): boolean {
+  return k === OpKind.NearBranch16 || k === OpKind.NearBranch32 || k === OpKind.NearBranch64;
+}
+
+const TWO32 = 0x1_0000_0000;
+
+/** A decoder over one contiguous region `[baseVa, baseVa + bytes.length)`. */
+export interface X86Decoder {
+  readonly bitness: 32 | 64;
+  readonly baseVa: number;
+  /** One past the last VA of the region. */
+  readonly endVa: number;
+  /** Whether `va` lies in the region. */
+  contains(va: number): boolean;
+  /** Position the decoder at `va`; false when `va` is outside the region. */
+  seek(va: number): boolean;
+  /**
+   * Decode the instruction at the current position and advance past it. Returns its length, or
+   * 0 when it is invalid or runs past the end of the region (the position is then unspecified).
+   */
+  next(): number;
+  /** VA of the instruction last decoded. */
+  readonly va: number;
+  /** Length of the instruction last decoded (0 if invalid). */
+  readonly length: number;
+  /** iced `Code` of the instruction last decoded (0 = INVALID). */
+  readonly code: number;
+  /** Flow kind of the instruction last decoded. */
+  readonly flow: FlowKind;
+  /** `int3` (0xCC). */
+  readonly isBreakpoint: boolean;
+  /** Direct (near) target of a jmp/jcc/call, or -1. */
+  branchTarget(): number;
+  /**
+   * For an instruction whose operand `op` (default: its memory operand, wherever it is) is memory
+   * with a fixed address — `[disp32]` in 32-bit code or `[rip+disp]` in 64-bit code — that
+   * address; else -1. (x86 instructions have at most one memory operand.)
+   */
+  memoryAddress(op?: number): number;
+  /** Whether operand `op` is a register (e.g. `call esi`). */
+  operandIsRegister(op: number): boolean;
+  /**
+   * For a `jmp [index*ptrsize + table]` (no base register: the x86 jump-table form), the table
+   * VA; else -1.
+   */
+  jumpTable(): number;
+  /** Lower-case iced mnemonic (`mov`, `call`, `int3`...). */
+  mnemonic(): string;
+  /** Release WASM memory. The decoder is unusable afterwards. */
+  free(): void;
+}
+
+class IcedDecoder implements X86Decoder {
+  readonly bitness: 32 | 64;
+  readonly baseVa: number;
+  readonly endVa: number;
+  va = 0;
+  length = 0;
+  code = 0;
+  flow: FlowKind = Flow.Next;
+  private near = false;
+  private nextVa = 0;
+  private readonly decoder: Decoder;
+  private readonly ins: Instruction;
+  private freed = false;
+
+  constructor(bitness: 32 | 64, bytes: Uint8Array, baseVa: number) {
+    this.bitness = bitness;
+    this.baseVa = baseVa;
+    this.endVa = baseVa + bytes.length;
+    this.decoder = new Decoder(bitness, bytes, DecoderOptions.None);
+    this.ins = new Instruction();
+    this.seek(baseVa);
+  }
+
+  contains(va: number): boolean {
+    return va >= this.baseVa && va < this.endVa;
+  }
+
+  seek(va: number): boolean {
+    if (!this.contains(va)) return false;
+    this.decoder.position = va - this.baseVa;
+    this.decoder.ip = BigInt(va);
+    this.nextVa = va;
+    return true;
+  }
+
+  next(): number {
+    const va = this.nextVa;
+    this.va = va;
+    if (va >= this.endVa) {
+      this.length = 0;
+      this.code = 0;
+      this.flow = Flow.Exception;
+      return 0;
+    }
+    const ins = this.ins;
+    this.decoder.decodeOut(ins);
+    const code = ins.code;
+    this.code = code;
+    if (code === Code.INVALID) {
+      this.length = 0;
+      this.flow = Flow.Exception;
+      this.near = false;
+      return 0;
+    }
+    const len = ins.length;
+    this.length = len;
+    this.nextVa = va + len;
+    let f = code < CODE_COUNT ? flowTable[code]! : -1;
+    if (f < 0) {
+      const kind = mapFlow(ins.flowControl);
+      f = kind;
+      if (kind === Flow.Branch || kind === Flow.ConditionalBranch || kind === Flow.Call) {
+        if (isNearBranchKind(ins.op0Kind)) f |= NEAR_FLAG;
+      }
+      if (code < CODE_COUNT) flowTable[code] = f;
+    }
+    this.flow = (f & 0x0f) as FlowKind;
+    this.near = (f & NEAR_FLAG) !== 0;
+    return len;
+  }
+
+  get isBreakpoint(): boolean {
+    return this.code === Code.Int3;
+  }
+
+  branchTarget(): number {
+    if (!this.near || this.length === 0) return -1;
+    const low = this.ins.nearBranch32 >>> 0;
+    if (this.bitness === 32) return low;
+    // 64-bit: the target is within ±2^31 of the next instruction; rebuild the high half from it
+    // instead of reading the BigInt `nearBranch64`.
+    const next = this.va + this.length;
+    const high = Math.floor(next / TWO32) * TWO32;
+    let best = high + low;
+    if (best - next >= 0x8000_0000) best -= TWO32;
+    else if (next - best > 0x8000_0000) best += TWO32;
+    return best < 0 ? -1 : best;
+  }
+
+  memoryAddress(op = -1): number {
+    if (this.length === 0) return -1;
+    const ins = this.ins;
+    const count = ins.opCount;
+    if (op < 0) {
+      for (let i = 0; i < count; i++) {
+        if (ins.opKind(i) === OpKind.Memory) {
+          op = i;
+          break;
+        }
+      }
+    }
+    if (op < 0 || op >= count || ins.opKind(op) !== OpKind.Memory) return -1;
+    const base = ins.memoryBase;
+    if (base === Register.RIP || base === Register.EIP) {
+      const a = ins.ipRelMemoryAddress;
+      return a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : -1;
+    }
+    if (base !== Register.None || ins.memoryIndex !== Register.None) return -1;
+    const d = ins.memoryDisplacementU64;
+    if (this.bitness === 32) return Number(d & 0xffff_ffffn);
+    return d <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(d) : -1;
+  }
+
+  operandIsRegister(op: number): boolean {
+    if (this.length === 0) return false;
+    const ins = this.ins;
+    return op >= 0 && op < ins.opCount && ins.opKind(op) === OpKind.Register;
+  }
+
+  jumpTable(): number {
+    if (this.length === 0) return -1;
+    const ins = this.ins;
+    if (ins.opCount < 1 || ins.opKind(0) !== OpKind.Memory) return -1;
+    if (ins.memoryBase !== Register.None || ins.memoryIndex === Register.None) return -1;
+    if (ins.memoryIndexScale !== this.bitness / 8) return -1;
+    const d = ins.memoryDisplacementU64;
+    if (this.bitness === 32) return Number(d & 0xffff_ffffn);
+    return d <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(d) : -1;
+  }
+
+  mnemonic(): string {
+    const code = this.code;
+    let m = code < CODE_COUNT ? mnemonicTable[code] : undefined;
+    if (m === undefined) {
+      m = (Mnemonic[this.ins.mnemonic] ?? 'invalid').toLowerCase();
+      if (code < CODE_COUNT && this.length !== 0) mnemonicTable[code] = m;
+    }
+    return m;
+  }
+
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.ins.free();
+    this.decoder.free();
+  }
+}
+
+/**
+ * A decoder over `bytes`, whose first byte is at `baseVa`. Call `free()` when done: iced holds a
+ * copy of `bytes` in WASM memory that is not garbage collected.
+ */
+export function createDecoder(bitness: 32 | 64, bytes: Uint8Array, baseVa: number): X86Decoder {
+  return new IcedDecoder(bitness, bytes, baseVa);
+}
