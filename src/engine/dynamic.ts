@@ -1,4 +1,5 @@
 import { FeatureSet } from '../features/feature-set.js';
+import type { DynamicFeatures } from '../features/feature-tree.js';
 import { NO_ADDRESS, type Location } from '../features/location.js';
 import type { RuleSet } from '../rules/rule-set.js';
 import { MatchCollector } from './match-collector.js';
@@ -7,25 +8,6 @@ import { ScopeMatcher } from './scope-matcher.js';
 
 /** How many consecutive calls of a thread a `span of calls` sees (capa's default). */
 export const DEFAULT_SPAN_SIZE = 20;
-
-/** The features of a trace, scope by scope, as a dynamic extractor provides them. */
-export interface DynamicFeatures {
-  global: FeatureSet;
-  file: FeatureSet;
-  processes: Iterable<ProcessFeatures>;
-}
-
-export interface ProcessFeatures {
-  address: Location;
-  features: FeatureSet;
-  threads: Iterable<ThreadFeatures>;
-}
-
-export interface ThreadFeatures {
-  address: Location;
-  features: FeatureSet;
-  calls: Iterable<{ address: Location; features: FeatureSet }>;
-}
 
 export interface DynamicOptions {
   spanSize?: number;

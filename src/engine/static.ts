@@ -1,31 +1,10 @@
 import { FeatureSet } from '../features/feature-set.js';
+import type { StaticFeatures } from '../features/feature-tree.js';
 import { NO_ADDRESS, type Location } from '../features/location.js';
 import type { RuleSet } from '../rules/rule-set.js';
 import { MatchCollector } from './match-collector.js';
 import type { Matches } from './result.js';
 import { ScopeMatcher } from './scope-matcher.js';
-
-/** The features of a program, scope by scope, as a static extractor provides them. */
-export interface StaticFeatures {
-  /** `os`, `arch`, `format`: present in every scope (at no address). */
-  global: FeatureSet;
-  file: FeatureSet;
-  functions: Iterable<FunctionFeatures>;
-}
-
-export interface FunctionFeatures {
-  address: Location;
-  /** Features of the function itself (characteristics such as `loop`, `calls to`). */
-  features: FeatureSet;
-  blocks: Iterable<BlockFeatures>;
-}
-
-export interface BlockFeatures {
-  address: Location;
-  /** Features of the block itself (`basic block`, `tight loop`, `stack string`). */
-  features: FeatureSet;
-  instructions: Iterable<{ address: Location; features: FeatureSet }>;
-}
 
 export interface StaticCapabilities {
   matches: Matches;

@@ -132,6 +132,8 @@ export interface MemoryView {
   isMapped(va: number): boolean;
   /** The section containing `va`, or null (headers, gaps, unmapped). */
   sectionAt(va: number): Section | null;
+  /** Bounds of the mapped region (a section, or the headers) containing `va`, or null. */
+  regionAt(va: number): { start: number; end: number } | null;
   /** `length` bytes at `va`, or null unless every byte is mapped. Bytes past raw data read as zero. */
   read(va: number, length: number): Uint8Array | null;
   readU8(va: number): number | null;

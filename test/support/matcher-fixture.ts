@@ -7,8 +7,14 @@ import { PYYAML_OPTIONS } from '../../src/rules/yaml-schema.js';
 import { parseFeature, featureKey } from '../../src/features/feature.js';
 import { FeatureSet } from '../../src/features/feature-set.js';
 import { dynamicLocation, parseLocation, type Location } from '../../src/features/location.js';
-import type { DynamicFeatures, ProcessFeatures, ThreadFeatures } from '../../src/engine/dynamic.js';
-import type { BlockFeatures, FunctionFeatures, StaticFeatures } from '../../src/engine/static.js';
+import type {
+  BlockFeatures,
+  DynamicFeatures,
+  FunctionFeatures,
+  ProcessFeatures,
+  StaticFeatures,
+  ThreadFeatures,
+} from '../../src/features/feature-tree.js';
 import type { RuleText } from '../../src/rules/load.js';
 
 export interface FixtureCase {

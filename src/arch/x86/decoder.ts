@@ -15,6 +15,7 @@ import {
   DecoderOptions,
   FlowControl,
   Instruction,
+  MemorySizeExt,
   Mnemonic,
   OpKind,
   Register,
@@ -121,8 +122,95 @@ export interface X86Decoder {
   jumpTable(): number;
   /** Lower-case iced mnemonic (`mov`, `call`, `int3`...). */
   mnemonic(): string;
+  /** Number of operands of the instruction last decoded. */
+  operandCount(): number;
+  /**
+   * Describes operand `i` in vivisect's terms (the classes capa's features are defined by) into
+   * `out`, which is reused: nothing is allocated for non-immediate operands.
+   */
+  operand(i: number, out: OperandView): void;
+  /** The segment override of the memory operand: `fs`, `gs`, or null. */
+  segmentPrefix(): 'fs' | 'gs' | null;
   /** Release WASM memory. The decoder is unusable afterwards. */
   free(): void;
+}
+
+/** Operand classes as vivisect names them (capa's x86 features are defined on these). */
+export const Operand = {
+  None: 0,
+  /** A register: `eax`. */
+  Reg: 1,
+  /** An immediate: `0x10`. */
+  Imm: 2,
+  /** Memory at a fixed address: `[0x403000]`. */
+  ImmMem: 3,
+  /** Memory at a register plus displacement: `[esi+4]`. */
+  RegMem: 4,
+  /** Memory through a SIB byte: `[esi+ecx*4+8]`, `[esp+8]`, `[0x401000+ebx*2]`. */
+  Sib: 5,
+  /** 64-bit RIP-relative memory: `[rip+0x1000]`. */
+  RipRel: 6,
+  /** A relative branch target: `call 0x401000`. */
+  PcRel: 7,
+} as const;
+export type OperandKind = (typeof Operand)[keyof typeof Operand];
+
+/** Register classes capa's features care about. */
+export const RegisterClass = { Other: 0, StackPointer: 1, FramePointer: 2 } as const;
+
+export interface OperandView {
+  kind: OperandKind;
+  /** Size in bytes of the operand. */
+  size: number;
+  /** Reg: the register; memory: the base register (iced register ids; 0 = none). */
+  reg: number;
+  /** Memory: the index register (0 = none). */
+  index: number;
+  /** Class of `reg`: stack pointer (esp/rsp), frame pointer (ebp/rbp) or other. */
+  regClass: number;
+  /**
+   * Imm: the value, unsigned at the operand's size; ImmMem/RipRel: the address; Sib without
+   * base: the absolute part; PcRel: the target. 0 otherwise.
+   */
+  value: bigint;
+  /** RegMem/Sib with a base: the signed displacement. */
+  disp: number;
+}
+
+export function newOperandView(): OperandView {
+  return { kind: Operand.None, size: 0, reg: 0, index: 0, regClass: 0, value: 0n, disp: 0 };
+}
+
+function registerClass(reg: number): number {
+  if (reg === Register.ESP || reg === Register.RSP || reg === Register.SP)
+    return RegisterClass.StackPointer;
+  if (reg === Register.EBP || reg === Register.RBP || reg === Register.BP)
+    return RegisterClass.FramePointer;
+  return RegisterClass.Other;
+}
+
+function isR12(reg: number): boolean {
+  return reg === Register.R12 || reg === Register.R12D;
+}
+
+/** Size in bytes of a general-purpose or vector register (0 when unknown). */
+function registerSize(reg: number): number {
+  if (reg >= Register.AL && reg <= Register.R15L) return 1;
+  if (reg >= Register.AX && reg <= Register.R15W) return 2;
+  if (reg >= Register.EAX && reg <= Register.R15D) return 4;
+  if (reg >= Register.RAX && reg <= Register.R15) return 8;
+  if (reg >= Register.XMM0 && reg <= Register.XMM31) return 16;
+  if (reg >= Register.YMM0 && reg <= Register.YMM31) return 32;
+  return 0;
+}
+
+const memorySizes = new Map<number, number>();
+
+function memorySizeBytes(ins: Instruction): number {
+  const m = ins.memorySize;
+  let size = memorySizes.get(m);
+  if (size === undefined) memorySizes.set(m, (size = MemorySizeExt.size(m)));
+  return size;
 }
 
 class IcedDecoder implements X86Decoder {
@@ -253,6 +341,108 @@ class IcedDecoder implements X86Decoder {
     const d = ins.memoryDisplacementU64;
     if (this.bitness === 32) return Number(d & 0xffff_ffffn);
     return d <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(d) : -1;
+  }
+
+  operandCount(): number {
+    return this.length === 0 ? 0 : this.ins.opCount;
+  }
+
+  operand(i: number, out: OperandView): void {
+    const ins = this.ins;
+    out.kind = Operand.None;
+    out.size = 0;
+    out.reg = 0;
+    out.index = 0;
+    out.regClass = RegisterClass.Other;
+    out.value = 0n;
+    out.disp = 0;
+    if (this.length === 0 || i < 0 || i >= ins.opCount) return;
+    const kind = ins.opKind(i);
+    switch (kind) {
+      case OpKind.Register: {
+        const reg = ins.opRegister(i);
+        out.kind = Operand.Reg;
+        out.reg = reg;
+        out.regClass = registerClass(reg);
+        out.size = registerSize(reg);
+        return;
+      }
+      case OpKind.NearBranch16:
+      case OpKind.NearBranch32:
+      case OpKind.NearBranch64: {
+        out.kind = Operand.PcRel;
+        const t = this.branchTarget();
+        out.value = BigInt(t < 0 ? 0 : t);
+        return;
+      }
+      case OpKind.Memory: {
+        const base = ins.memoryBase;
+        const index = ins.memoryIndex;
+        out.size = memorySizeBytes(ins);
+        if (base === Register.RIP || base === Register.EIP) {
+          out.kind = Operand.RipRel;
+          out.value = ins.ipRelMemoryAddress;
+          return;
+        }
+        const mask = this.bitness === 32 ? 0xffff_ffffn : 0xffff_ffff_ffff_ffffn;
+        const dispU = ins.memoryDisplacementU64 & mask;
+        const signed =
+          this.bitness === 32 ? Number(BigInt.asIntN(32, dispU)) : Number(BigInt.asIntN(64, dispU));
+        out.reg = base;
+        out.index = index;
+        out.regClass = registerClass(base);
+        if (base === Register.None && index === Register.None) {
+          out.kind = Operand.ImmMem;
+          out.value = dispU;
+        } else if (
+          index !== Register.None ||
+          out.regClass === RegisterClass.StackPointer ||
+          isR12(base)
+        ) {
+          // encoded with a SIB byte
+          out.kind = Operand.Sib;
+          if (base === Register.None) out.value = dispU;
+          else out.disp = signed;
+        } else {
+          out.kind = Operand.RegMem;
+          out.disp = signed;
+        }
+        return;
+      }
+      case OpKind.Immediate8:
+      case OpKind.Immediate8_2nd:
+        out.kind = Operand.Imm;
+        out.size = 1;
+        out.value = BigInt.asUintN(8, ins.immediate(i));
+        return;
+      case OpKind.Immediate16:
+      case OpKind.Immediate8to16:
+        out.kind = Operand.Imm;
+        out.size = 2;
+        out.value = BigInt.asUintN(16, ins.immediate(i));
+        return;
+      case OpKind.Immediate32:
+      case OpKind.Immediate8to32:
+        out.kind = Operand.Imm;
+        out.size = 4;
+        out.value = BigInt.asUintN(32, ins.immediate(i));
+        return;
+      case OpKind.Immediate64:
+      case OpKind.Immediate8to64:
+      case OpKind.Immediate32to64:
+        out.kind = Operand.Imm;
+        out.size = 8;
+        out.value = BigInt.asUintN(64, ins.immediate(i));
+        return;
+      default:
+        return;
+    }
+  }
+
+  segmentPrefix(): 'fs' | 'gs' | null {
+    if (this.length === 0) return null;
+    const seg = this.ins.segmentPrefix;
+    return seg === Register.FS ? 'fs' : seg === Register.GS ? 'gs' : null;
   }
 
   mnemonic(): string {

@@ -1,2 +1,2 @@
-export { createDecoder, Flow } from './decoder.js';
-export type { FlowKind, X86Decoder } from './decoder.js';
+export { createDecoder, Flow, Operand, RegisterClass, newOperandView } from './decoder.js';
+export type { FlowKind, OperandKind, OperandView, X86Decoder } from './decoder.js';

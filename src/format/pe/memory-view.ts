@@ -95,6 +95,11 @@ export class MappedMemory implements MemoryView {
     return this.find(va)?.region.section ?? null;
   }
 
+  regionAt(va: number): { start: number; end: number } | null {
+    const p = this.find(va);
+    return p === null ? null : { start: p.region.va, end: p.region.va + p.region.size };
+  }
+
   read(va: number, length: number): Uint8Array | null {
     if (!Number.isSafeInteger(length) || length < 0 || length > MAX_READ) return null;
     const first = this.find(va);
