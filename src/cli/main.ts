@@ -1,13 +1,17 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { analyzeCommand } from './analyze-command.js';
 import { EXIT } from './exit-codes.js';
-import { rulesCheck, type Output } from './rules-check.js';
-
-const VERSION = '0.1.0';
+import { featuresCommand } from './features-command.js';
+import type { Output } from './output.js';
+import { rulesCheck } from './rules-check.js';
+import { VERSION } from './version.js';
 
 const console_: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Runs the command line; returns the exit code. */
 export async function main(argv: string[], io: Output = console_): Promise<number> {
@@ -19,6 +23,31 @@ export async function main(argv: string[], io: Output = console_): Promise<numbe
     .configureOutput({
       writeOut: (s) => io.out(s.trimEnd()),
       writeErr: (s) => io.err(s.trimEnd()),
+    })
+    .argument('<file>', 'a PE file (x86 or x64) to analyse')
+    .addOption(
+      new Option(
+        '-r, --rules <path>',
+        'rule file or directory (repeatable; default: $CAPA_TS_RULES, else the bundled rules)',
+      ).argParser(collect),
+    )
+    .option('-j, --json', "print capa's JSON result document")
+    .option('-v, --verbose', 'show the address of every match')
+    .action((file: string, options: { rules?: string[]; json?: boolean; verbose?: boolean }) => {
+      code = analyzeCommand(file, options, ['capa-ts', ...argv], io);
+    });
+  program
+    .command('features')
+    .description('list the features capa-ts extracts from a file, scope by scope, with addresses')
+    .argument('<file>', 'a PE file')
+    .addOption(
+      new Option(
+        '-f, --function <addr>',
+        'only this function (repeatable, or comma-separated)',
+      ).argParser(collect),
+    )
+    .action((file: string, options: { function?: string[] }) => {
+      code = featuresCommand(file, options.function, io);
     });
   const rules = program.command('rules').description('work with rule files');
   rules

@@ -2,11 +2,7 @@ import { existsSync } from 'node:fs';
 import { readRuleFiles } from '../node/rule-files.js';
 import { loadRules } from '../rules/load.js';
 import { EXIT } from './exit-codes.js';
-
-export interface Output {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+import type { Output } from './output.js';
 
 /**
  * `capa-ts rules check PATH...`: loads every rule under the paths and prints each error as
