@@ -1,15 +1,23 @@
 /**
  * Code recovery by recursive descent: `Image` → `Program`.
  *
- * Functions are seeded from the entry point, TLS callbacks and exports, then grow with the
- * targets of direct calls. Inside a function both sides of a conditional branch and the targets
- * of direct jumps are followed (a jump to a known function start is a tail call and is not);
- * decoding stops at ret, indirect jmp, int3, exceptions and invalid bytes. Calls do not end
- * basic blocks (as in vivisect). All work is bounded.
+ * Functions are seeded from the entry point, TLS callbacks, exports, x64 `.pdata` entries and
+ * i386 SafeSEH handlers, then grow with the targets of direct calls. Inside a function both sides
+ * of a conditional branch and the targets of direct jumps are followed (a jump to a known
+ * function start is a tail call and is not); decoding stops at ret, indirect jmp, int3,
+ * exceptions and invalid bytes. Calls do not end basic blocks (as in vivisect).
+ *
+ * When that code flow is exhausted, more starts are tried one at a time, in the order of
+ * vivisect's PE analysis passes (each new function's code flow completes before the next try):
+ * relocated pointers (in data: taken; in code: if the target looks like a function), pointers
+ * read through instruction memory operands, code addresses in immediate operands (`push offset
+ * fn`, `mov reg, offset fn`: vivisect's `emucode`), and in 32-bit code the function-entry byte
+ * signatures of vivisect's `funcentries` in bytes no instruction covers. All work is bounded.
  */
 
 import { createDecoder, Flow, type X86Decoder } from '../arch/x86/index.js';
 import type { Image, ImportEntry, MemoryView, Section } from '../format/image.js';
+import { matchesEntrySignature, pdataFunctionStarts, safeSehHandlers } from './discovery.js';
 import type { FunctionInfo, FunctionSource, Program } from './program.js';
 
 export interface AnalysisOptions {
@@ -23,10 +31,22 @@ export interface AnalysisOptions {
   readonly maxSectionBytes?: number;
   /**
    * Also start functions at code addresses stored in relocated pointers outside executable
-   * sections (function-pointer tables, vtables, callbacks; default true).
+   * sections (function-pointer tables, vtables, callbacks; default true). With
+   * `codeReferences`, also at targets of relocated pointers stored in code sections (outside any
+   * instruction) that look like functions.
    */
   readonly dataPointers?: boolean;
+  /**
+   * Also start functions where vivisect's PE analysis does beyond code flow (default true): code
+   * addresses in instruction operands and relocated pointers in code that decode like a function
+   * (vivisect's `emucode` and pointer following), x64 `.pdata` entries, and in 32-bit code the
+   * function-entry byte signatures of `funcentries` in bytes no function covers.
+   */
+  readonly codeReferences?: boolean;
 }
+
+/** Most instructions walked when testing whether an address looks like a function. */
+const MAX_PROBE_INSTRUCTIONS = 1024;
 
 const MAX_CODE_SECTIONS = 96;
 
@@ -48,6 +68,10 @@ interface Region {
   lead: Uint8Array | null;
   /** Per byte: 1 when an instruction of any analysed function (or a jump-table case) starts here. */
   covered: Uint8Array | null;
+  /** Per byte: 1 when inside an instruction of an analysed function (vivisect: has a location). */
+  body: Uint8Array | null;
+  /** Per byte: the `looksLikeFunction` walk that last visited it. */
+  probe: Int32Array | null;
 }
 
 /** Growable scratch storage for one function's instructions, reused across functions. */
@@ -283,6 +307,8 @@ class Analyzer {
         idx: null,
         lead: null,
         covered: null,
+        body: null,
+        probe: null,
       });
     }
   }
@@ -337,8 +363,11 @@ class Analyzer {
     for (let i = 0; i < sc.n; i++) {
       const va = sc.addr[i]!;
       const r = this.regionAt(va)!;
-      r.idx![va - r.start] = -1;
-      (r.covered ??= new Uint8Array(r.bytes.length))[va - r.start] = 1;
+      const off = va - r.start;
+      r.idx![off] = -1;
+      (r.covered ??= new Uint8Array(r.bytes.length))[off] = 1;
+      const body = (r.body ??= new Uint8Array(r.bytes.length));
+      body.fill(1, off, Math.min(off + sc.len[i]!, body.length));
     }
     for (const va of this.leaderList) {
       const r = this.regionAt(va)!;
@@ -348,18 +377,30 @@ class Analyzer {
   }
 
   /**
-   * Cases of a jump table at `table` used by the indirect jmp at `from`: consecutive relocated
-   * pointers into code (at most MAX_JUMP_TABLE). Relocations are what tell a table entry from
-   * the data after it, so images without relocations get no cases.
+   * Cases of a jump table at `table` used by the indirect jmp at `from`: consecutive pointers
+   * into code (at most MAX_JUMP_TABLE). In an image with relocations, every entry must be
+   * relocated (that is what tells a table entry from the data after it); in one without (most
+   * 32-bit executables), entries are read as vivisect's `iterJumpTable` does, while they point
+   * into code that does not start with `00 00` and the slot itself is not code.
    */
   private readJumpTable(from: number, table: number, work: number[]): void {
     const size = this.pointerSize;
     const seen = new Set<number>();
+    const relocated = this.relocations.size > 0;
     for (let i = 0; i < MAX_JUMP_TABLE; i++) {
       const slot = table + i * size;
-      if (!this.relocations.has(slot)) break;
+      if (relocated ? !this.relocations.has(slot) : this.isBody(slot)) break;
       const target = this.memory.readPointer(slot);
-      if (target === null || this.regionAt(target) === null) break;
+      if (target === null) break;
+      const tr = this.regionAt(target);
+      if (tr === null) break;
+      if (
+        !relocated &&
+        tr.bytes[target - tr.start] === 0 &&
+        tr.bytes[target - tr.start + 1] === 0
+      ) {
+        break;
+      }
       if (seen.has(target)) continue;
       seen.add(target);
       this.switchFrom.push(from);
@@ -392,20 +433,223 @@ class Analyzer {
     return r !== null && r.covered !== null && r.covered[va - r.start] === 1;
   }
 
-  /** Candidate function starts, tried once code reached from the roots is recovered. */
-  pointerSeeds: number[] = [];
+  /**
+   * Relocation sites holding pointers into code, ascending: vivisect's `relocations` pass makes
+   * a pointer at each one that is not inside code and follows it (`isProbablyCode`).
+   */
+  relocatedPointers: number[] = [];
+  /** Collect code references from operands (see `AnalysisOptions.codeReferences`). */
+  collectRefs = false;
+  /** Scan for function-entry signatures once everything else is done (i386). */
+  signatureScan = false;
+  /**
+   * Code addresses that vivisect would test with `isProbablyCode`: targets of pointers read
+   * through memory operands.
+   */
+  private readonly pointedCode: number[] = [];
+  /** Code addresses in immediate operands (vivisect's REF_PTR xrefs, tried by `emucode`). */
+  private readonly immediateCode: number[] = [];
+  private readonly candidateSeen = new Set<number>();
 
-  /** Function starts from relocated pointers in non-executable sections, ascending. */
-  findPointerSeeds(image: Image): number[] {
-    const seeds = new Set<number>();
+  /** Record code addresses referenced by the operands of the instruction just decoded. */
+  private collectReferences(dec: X86Decoder): void {
+    const imm = dec.wideImmediate();
+    if (imm >= 0 && this.regionAt(imm) !== null) this.addCandidate(this.immediateCode, imm);
+    const m = dec.memoryAddress();
+    if (m < 0 || this.importsByIat.has(m)) return;
+    if (this.regionAt(m) !== null) return;
+    const p = this.memory.readPointer(m);
+    if (p !== null && this.regionAt(p) !== null) this.addCandidate(this.pointedCode, p);
+  }
+
+  private addCandidate(list: number[], va: number): void {
+    if (this.candidateSeen.has(va) || this.known.has(va)) return;
+    this.candidateSeen.add(va);
+    list.push(va);
+  }
+
+  private isBody(va: number): boolean {
+    const r = this.regionAt(va);
+    return r !== null && r.body !== null && r.body[va - r.start] === 1;
+  }
+
+  /** Stamp of the current `looksLikeFunction` walk (see `Region.probe`). */
+  private probeGeneration = 0;
+  private readonly probeStack: number[] = [];
+  private readonly probeMnemonics = new Map<string, number>();
+
+  /**
+   * Whether code at `va` (not yet part of any function) looks like a function, approximating
+   * vivisect's `isProbablyCode` / `emucode` test: a function-entry signature (i386), or a walk
+   * over its paths (both sides of conditional branches, over calls, each address once) reaches a
+   * `ret` (or a call that does not return) before an invalid instruction, a breakpoint, an
+   * `add [eax], al` (00 00) or the start of another function; and no one mnemonic makes up 67%
+   * or more of the instructions walked.
+   */
+  private looksLikeFunction(va: number): boolean {
+    const region = this.regionAt(va);
+    if (region === null || this.isBody(va) || this.known.has(va)) return false;
+    if (this.probeFailed.has(va)) return false;
+    if (this.probe(va, region)) return true;
+    this.probeFailed.add(va);
+    return false;
+  }
+
+  /** Addresses `looksLikeFunction` rejected (the answer only changes as more code is found). */
+  private readonly probeFailed = new Set<number>();
+
+  private probe(va: number, region: Region): boolean {
+    if (this.bitness === 32 && matchesEntrySignature(region.bytes, va - region.start)) return true;
+    const stamp = ++this.probeGeneration;
+    const stack = this.probeStack;
+    const mn = this.probeMnemonics;
+    stack.length = 0;
+    mn.clear();
+    stack.push(va);
+    let count = 0;
+    let good = false;
+    let expected = -1;
+    walk: while (stack.length > 0) {
+      let pc = stack.pop()!;
+      for (;;) {
+        if (pc !== va && this.known.has(pc)) return false;
+        const r = this.regionAt(pc);
+        if (r === null) break;
+        const off = pc - r.start;
+        const seen = (r.probe ??= new Int32Array(r.bytes.length));
+        if (seen[off] === stamp) break;
+        seen[off] = stamp;
+        if (r.bytes[off] === 0 && r.bytes[off + 1] === 0) return false;
+        const dec = this.decoderFor(r);
+        if (pc !== expected) dec.seek(pc);
+        const len = dec.next();
+        expected = pc + len;
+        if (len === 0) return false;
+        if (++count > MAX_PROBE_INSTRUCTIONS) return false;
+        const m = dec.mnemonic();
+        mn.set(m, (mn.get(m) ?? 0) + 1);
+        const flow = dec.flow;
+        if (flow === Flow.Return) {
+          good = true;
+          break walk;
+        }
+        if (flow === Flow.Interrupt && dec.isBreakpoint) return false;
+        if (flow === Flow.Exception) return false;
+        if (flow === Flow.Call) {
+          const t = dec.branchTarget();
+          if (t >= 0) {
+            let thunk = this.thunkCache.get(t);
+            if (thunk === undefined) {
+              thunk = this.peekThunk(t);
+              expected = -1;
+            }
+            if (isNoReturn(thunk)) {
+              good = true;
+              break walk;
+            }
+          }
+        } else if (flow === Flow.IndirectCall) {
+          const a = dec.memoryAddress(0);
+          if (a >= 0 && isNoReturn(this.importsByIat.get(a))) {
+            good = true;
+            break walk;
+          }
+        } else if (flow === Flow.Branch) {
+          const t = dec.branchTarget();
+          if (t < 0) break;
+          pc = t;
+          continue;
+        } else if (flow === Flow.ConditionalBranch) {
+          const t = dec.branchTarget();
+          if (t >= 0) stack.push(t);
+        } else if (flow === Flow.IndirectBranch) {
+          break;
+        }
+        pc += len;
+      }
+    }
+    if (!good) return false;
+    for (const n of mn.values()) if (n / count >= 0.67) return false;
+    return true;
+  }
+
+  private pendingPointed = 0;
+  private pendingImmediate = 0;
+  private scanRegion = 0;
+  private scanOffset = 0;
+
+  /**
+   * Start one more function from the evidence tried after code flow, in vivisect's order:
+   * relocated pointers in data, pointers into code (relocations in code, pointers read through
+   * operands), code addresses in immediate operands, then (i386) entry signatures in bytes no
+   * function covers. Returns false when there is nothing left to try.
+   */
+  private startNextCandidate(): boolean {
+    while (this.pendingSeeds < this.relocatedPointers.length) {
+      const site = this.relocatedPointers[this.pendingSeeds++]!;
+      if (this.isBody(site)) continue;
+      const target = this.memory.readPointer(site)!;
+      if (this.isCovered(target) || this.known.has(target)) continue;
+      // A relocated pointer in data is taken as it is (a function-pointer table, a vtable);
+      // one inside code must also look like a function.
+      if (this.regionAt(site) !== null && !this.looksLikeFunction(target)) continue;
+      this.addFunction(target, 'pointer');
+      return true;
+    }
+    while (this.pendingPointed < this.pointedCode.length) {
+      const va = this.pointedCode[this.pendingPointed++]!;
+      if (this.looksLikeFunction(va)) {
+        this.addFunction(va, 'reference');
+        return true;
+      }
+    }
+    while (this.pendingImmediate < this.immediateCode.length) {
+      const va = this.immediateCode[this.pendingImmediate++]!;
+      if (this.looksLikeFunction(va)) {
+        this.addFunction(va, 'reference');
+        return true;
+      }
+    }
+    if (!this.signatureScan) return false;
+    while (this.scanRegion < this.regions.length) {
+      const r = this.regions[this.scanRegion]!;
+      const bytes = r.bytes;
+      const end = bytes.length - 4;
+      while (this.scanOffset < end) {
+        const off = this.scanOffset++;
+        if (r.body !== null && r.body[off] === 1) continue;
+        if (matchesEntrySignature(bytes, off) && !this.known.has(r.start + off)) {
+          this.addFunction(r.start + off, 'signature');
+          return true;
+        }
+      }
+      this.scanRegion++;
+      this.scanOffset = 0;
+    }
+    return false;
+  }
+
+  private pendingSeeds = 0;
+
+  /**
+   * Relocation sites holding pointers into code, ascending. Without `inCode`, only sites outside
+   * code sections (function-pointer tables, vtables, callbacks in data).
+   */
+  findRelocatedPointers(image: Image, inCode: boolean): number[] {
+    const data: number[] = [];
+    const code: number[] = [];
     const mem = image.memory;
     for (const site of image.relocations) {
-      const sec = mem.sectionAt(site);
-      if (sec === null || sec.executable || this.regionAt(site) !== null) continue;
       const target = mem.readPointer(site);
-      if (target !== null && this.regionAt(target) !== null) seeds.add(target);
+      if (target === null || this.regionAt(target) === null) continue;
+      if (this.regionAt(site) === null) data.push(site);
+      else if (inCode) code.push(site);
     }
-    return [...seeds].sort((a, b) => a - b);
+    // Pointers in data first, by target: a function reached through one is analysed before a
+    // pointer to one of its jump-table cases or handlers is tried. Then pointers in code, by site.
+    data.sort((a, b) => mem.readPointer(a)! - mem.readPointer(b)! || a - b);
+    code.sort((a, b) => a - b);
+    return data.concat(code);
   }
 
   /** Queue a function start unless known or outside code. */
@@ -422,17 +666,12 @@ class Analyzer {
   run(): FunctionInfo[] {
     const out: FunctionInfo[] = [];
     try {
-      let pending = 0;
       for (let qi = 0; ; qi++) {
         if (qi === this.queue.length) {
-          // Code reached from the roots is done: start the next data pointer that does not
-          // point into code already recovered (a jump-table case, a handler inside a function).
-          while (pending < this.pointerSeeds.length) {
-            const seed = this.pointerSeeds[pending++]!;
-            if (!this.isCovered(seed)) {
-              this.addFunction(seed, 'pointer');
-              break;
-            }
+          // Code reached from the roots is done: start the next candidate that is not already
+          // code (a data pointer to a jump-table case or a handler inside a function is not).
+          while (qi === this.queue.length && this.startNextCandidate()) {
+            /* addFunction may refuse (bounds): try the next */
           }
           if (qi === this.queue.length) break;
         }
@@ -492,6 +731,7 @@ class Analyzer {
         let flow: number = dec.flow;
         let target = -1;
         let mem = -1;
+        if (this.collectRefs && flow === Flow.Next) this.collectReferences(dec);
         switch (flow) {
           case Flow.ConditionalBranch:
             target = dec.branchTarget();
@@ -724,8 +964,14 @@ export function analyze(image: Image, options: AnalysisOptions = {}): Program {
   for (const e of image.exports) {
     if (e.forwarder === undefined) a.addFunction(e.address, 'export');
   }
+  if (options.codeReferences ?? true) {
+    for (const va of pdataFunctionStarts(image)) a.addFunction(va, 'pdata');
+    for (const va of safeSehHandlers(image)) a.addFunction(va, 'seh');
+    a.collectRefs = true;
+    a.signatureScan = image.arch === 'i386';
+  }
   if (options.dataPointers ?? true) {
-    a.pointerSeeds = a.findPointerSeeds(image);
+    a.relocatedPointers = a.findRelocatedPointers(image, options.codeReferences ?? true);
   }
   const functions = a.run();
   const t = a.out;

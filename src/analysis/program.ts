@@ -52,8 +52,13 @@ export interface Program {
   readonly callIat: Float64Array;
 }
 
-/** Why a function was found: entry point, export, TLS callback, code pointer in data, call target. */
-export type FunctionSource = 'entry' | 'export' | 'tls' | 'pointer' | 'call';
+/**
+ * Why a function was found: entry point, export, TLS callback, code pointer in data, call target,
+ * x64 exception-directory entry, SafeSEH handler (i386), code address referenced by an instruction or a relocated pointer
+ * in code that looks like a function, function-entry byte signature (i386).
+ */
+export type FunctionSource =
+  'entry' | 'export' | 'tls' | 'pointer' | 'call' | 'pdata' | 'seh' | 'reference' | 'signature';
 
 export interface FunctionInfo {
   readonly address: number;

@@ -49,6 +49,13 @@ const CODE_COUNT = 1 << 13;
 const flowTable = new Int8Array(CODE_COUNT).fill(-1);
 const NEAR_FLAG = 0x10;
 const mnemonicTable: (string | undefined)[] = new Array<string | undefined>(CODE_COUNT);
+/**
+ * Per code: index of the wide (32/64-bit) immediate operand, 7 when none, -1 = not yet seen.
+ * (Immediate operands depend only on the code; memory operands do not: `call r/m32` is one code
+ * for `call eax` and `call [eax]`.)
+ */
+const immTable = new Int8Array(CODE_COUNT).fill(-1);
+const NONE = 7;
 
 function mapFlow(fc: FlowControl): FlowKind {
   switch (fc) {
@@ -115,6 +122,13 @@ export interface X86Decoder {
   memoryAddress(op?: number): number;
   /** Whether operand `op` is a register (e.g. `call esi`). */
   operandIsRegister(op: number): boolean;
+  /**
+   * The value of the instruction's 32- or 64-bit immediate operand (`push imm32`,
+   * `mov reg, imm32`...), unsigned (a sign-extended negative `imm32to64` gives -1); -1 when it has
+   * none. 8- and 16-bit immediates are not reported: they cannot be addresses. Cheap: which
+   * operand is an immediate is cached per instruction code.
+   */
+  wideImmediate(): number;
   /**
    * For a `jmp [index*ptrsize + table]` (no base register: the x86 jump-table form), the table
    * VA; else -1.
@@ -305,22 +319,16 @@ class IcedDecoder implements X86Decoder {
   memoryAddress(op = -1): number {
     if (this.length === 0) return -1;
     const ins = this.ins;
-    const count = ins.opCount;
-    if (op < 0) {
-      for (let i = 0; i < count; i++) {
-        if (ins.opKind(i) === OpKind.Memory) {
-          op = i;
-          break;
-        }
-      }
-    }
-    if (op < 0 || op >= count || ins.opKind(op) !== OpKind.Memory) return -1;
+    if (op >= 0 && (op >= ins.opCount || ins.opKind(op) !== OpKind.Memory)) return -1;
     const base = ins.memoryBase;
     if (base === Register.RIP || base === Register.EIP) {
       const a = ins.ipRelMemoryAddress;
       return a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : -1;
     }
     if (base !== Register.None || ins.memoryIndex !== Register.None) return -1;
+    // No base, no index and no displacement: no memory operand at all (iced leaves the memory
+    // fields empty), so the operand kinds need not be walked.
+    if (op < 0 && ins.memoryDisplSize === 0) return -1;
     const d = ins.memoryDisplacementU64;
     if (this.bitness === 32) return Number(d & 0xffff_ffffn);
     return d <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(d) : -1;
@@ -330,6 +338,33 @@ class IcedDecoder implements X86Decoder {
     if (this.length === 0) return false;
     const ins = this.ins;
     return op >= 0 && op < ins.opCount && ins.opKind(op) === OpKind.Register;
+  }
+
+  wideImmediate(): number {
+    if (this.length === 0) return -1;
+    const code = this.code;
+    const ins = this.ins;
+    let r = code < CODE_COUNT ? immTable[code]! : -1;
+    if (r < 0) {
+      r = NONE;
+      for (let i = 0; i < ins.opCount; i++) {
+        const k = ins.opKind(i);
+        if (k === OpKind.Immediate32 || k === OpKind.Immediate32to64 || k === OpKind.Immediate64) {
+          r = i;
+          break;
+        }
+      }
+      if (code < CODE_COUNT) immTable[code] = r;
+    }
+    if (r === NONE) return -1;
+    const kind = ins.opKind(r);
+    if (kind === OpKind.Immediate32) return ins.immediate32 >>> 0;
+    if (kind === OpKind.Immediate32to64) {
+      const v = ins.immediate32 | 0;
+      return v < 0 ? -1 : v;
+    }
+    const v = ins.immediate64;
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : -1;
   }
 
   jumpTable(): number {
