@@ -5,9 +5,17 @@
  *   per-scope indexes — each the median of several runs;
  * - matching: all rules over one synthetic function of 1,000 features (drawn from the
  *   features the rules use, plus noise), with the index, and for comparison evaluating every
- *   function-scope rule without it.
+ *   function-scope rule without it;
+ * - samples (bench/samples.txt): each stage of the pipeline per file — parse, decode and
+ *   analysis, features, matching — and the total as a multiple of the decode floor (decoding
+ *   every code byte once with the same decoder), next to capa 9.4's time where known.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findCapabilities } from '../src/capabilities/find-capabilities.js';
+import { parsePe } from '../src/format/pe/index.js';
+import { decodeFloor } from './decode-floor.js';
 import { ScopeMatcher } from '../src/engine/scope-matcher.js';
 import { FeatureSet } from '../src/features/feature-set.js';
 import type { Statement } from '../src/rules/ast.js';
@@ -93,6 +101,51 @@ function timeMatching(
   return { indexed: median(indexed), brute: median(brute), found };
 }
 
+function samples(rs: RuleSet): void {
+  const list = join(fileURLToPath(import.meta.url), '../../../bench/samples.txt');
+  const dir = join(SHARED, 'capa-testfiles');
+  console.log(`\nsamples: full capa-rules, one run each after a warm-up (times in ms)`);
+  const header = [
+    'sample',
+    'KB',
+    'parse',
+    'analysis',
+    'features',
+    'matching',
+    'total',
+    'floor',
+    'x floor',
+    'capa 9.4',
+  ];
+  const rows: string[][] = [];
+  findCapabilities(
+    new Uint8Array(readFileSync(join(dir, 'af13e7583ed1b27c4ae219e344a37e2b.exe_'))),
+    rs,
+  ); // warm-up
+  for (const line of readFileSync(list, 'utf8').split('\n')) {
+    const m = /^([^#].*?)(?:\s+([\d.]+))?\s*$/.exec(line);
+    if (!m || !existsSync(join(dir, m[1]!))) continue;
+    const bytes = new Uint8Array(readFileSync(join(dir, m[1]!)));
+    const r = findCapabilities(bytes, rs);
+    const t = r.times;
+    const total = t.parse + t.analysis + t.features + t.matching;
+    const floor = decodeFloor(parsePe(bytes)).ms;
+    const capa = m[2] ? `${m[2]} s (${Math.round((Number(m[2]) * 1000) / total)}x)` : '';
+    rows.push([
+      m[1]!.length > 28 ? m[1]!.slice(0, 25) + '...' : m[1]!,
+      String(Math.round(bytes.length / 1024)),
+      ...[t.parse, t.analysis, t.features, t.matching, total, floor].map((x) => x.toFixed(0)),
+      (total / floor).toFixed(1),
+      capa,
+    ]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [header, ...rows])
+    console.log(
+      '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
+    );
+}
+
 function main(): void {
   console.log(`capa-ts rule benchmark — ${RULES}`);
   const reads: number[] = [];
@@ -137,6 +190,7 @@ function main(): void {
       `  ${String(relevant).padStart(4)} of 1,000          ${ms(r.indexed).padStart(10)}    ${ms(r.brute).padStart(10)}    ${String(r.found).padStart(5)}`,
     );
   }
+  samples(rs);
 }
 
 main();

@@ -12,6 +12,8 @@ export class FeatureSet {
   readonly strings = new Map<string, Set<Location>>();
   /** `bytes` values with their locations, in insertion order. */
   readonly bytes: { value: Uint8Array; locations: Set<Location> }[] = [];
+  /** `bytes` keys → their decoded values, so unions do not decode them again. */
+  private readonly byteValues = new Map<string, Uint8Array>();
 
   get size(): number {
     return this.features.size;
@@ -47,7 +49,7 @@ export class FeatureSet {
       if (!mine) {
         mine = new Set(locations);
         this.features.set(key, mine);
-        this.indexValue(key, mine);
+        this.indexValue(key, mine, other.byteValues.get(key));
       } else {
         for (const l of locations) mine.add(l);
       }
@@ -61,11 +63,13 @@ export class FeatureSet {
     return copy;
   }
 
-  private indexValue(key: string, locations: Set<Location>): void {
+  private indexValue(key: string, locations: Set<Location>, known?: Uint8Array): void {
     if (key.startsWith('string(')) {
       this.strings.set(key.slice(7, -1), locations);
     } else if (key.startsWith('bytes(')) {
-      this.bytes.push({ value: hexToBytes(key.slice(6, -1)), locations });
+      const value = known ?? hexToBytes(key.slice(6, -1));
+      this.byteValues.set(key, value);
+      this.bytes.push({ value, locations });
     }
   }
 }

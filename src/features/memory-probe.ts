@@ -2,10 +2,13 @@ import type { MemoryView } from '../format/image.js';
 
 /** The most bytes a `bytes` feature holds (capa's MAX_BYTES_FEATURE_SIZE). */
 export const MAX_BYTES_FEATURE_SIZE = 0x100;
-/** How far a string is read. */
-const MAX_STRING_LENGTH = 0x10000;
+/** Bytes read at a time when scanning for the end of a string. */
+const SCAN_CHUNK = 64;
 /** How many pointers `derefs` follows. */
 const MAX_DEREF_DEPTH = 10;
+
+/** Python's `bytes.decode('utf-16')` of a string vivisect detected (no BOM: it starts printable). */
+const utf16 = new TextDecoder('utf-16le', { fatal: true, ignoreBOM: true });
 
 /** Python's `string.printable`: digits, letters, punctuation and whitespace. */
 function isPrintable(b: number): boolean {
@@ -31,34 +34,69 @@ export class MemoryProbe {
   }
 
   /**
-   * Length in bytes of the ASCII string at `va` — printable characters up to a NUL, at least
-   * four of them — or -1.
+   * The byte at `va + i` while `va + i` lies in `va`'s mapped region, else -1; reads the region
+   * in growing chunks so that a short string costs a short read.
    */
-  detectString(va: number): number {
-    const bytes = this.tail(va, MAX_STRING_LENGTH);
-    if (bytes === null) return -1;
-    for (let i = 0; i < bytes.length; i++) {
-      const c = bytes[i]!;
-      if (c === 0) return i >= 4 ? i : -1;
-      if (!isPrintable(c)) return -1;
-    }
-    return -1;
+  private scanner(va: number): ((i: number) => number) | null {
+    const region = this.memory.regionAt(va);
+    if (region === null) return null;
+    const limit = region.end - va;
+    let buf: Uint8Array = new Uint8Array(0);
+    return (i: number): number => {
+      if (i >= limit) return -1;
+      if (i >= buf.length) {
+        const size = Math.min(limit, Math.max(SCAN_CHUNK, buf.length * 4, i + 1));
+        buf = this.memory.read(va, size) ?? new Uint8Array(0);
+        if (i >= buf.length) return -1;
+      }
+      return buf[i]!;
+    };
   }
 
   /**
-   * Length in bytes of the simple UTF-16LE string at `va` — printable characters each followed
-   * by the same high byte, ended by a NUL character, more than four characters — or -1.
+   * vivisect's `detectString`: the length in bytes of the ASCII string at `va` — printable
+   * characters (Python's `string.printable`) up to a NUL — when there are at least four of them,
+   * or exactly as many as the Pascal (16-bit) or Delphi (32-bit) length stored just before `va`;
+   * else -1. (vivisect also stops at locations its analysis defined; we have none.)
+   */
+  detectString(va: number): number {
+    const at = this.scanner(va);
+    if (at === null) return -1;
+    let plen = -1;
+    let dlen = -1;
+    if (this.memory.regionAt(va - 4) !== null) {
+      const prefix = this.memory.read(va - 4, 4);
+      if (prefix !== null) {
+        plen = prefix[2]! | (prefix[3]! << 8);
+        dlen = (prefix[0]! | (prefix[1]! << 8) | (prefix[2]! << 16) | (prefix[3]! << 24)) >>> 0;
+      }
+    }
+    for (let count = 0; ; count++) {
+      const c = at(count);
+      if (c < 0) return -1;
+      if (c === 0 && (count >= 4 || count === dlen || count === plen)) return count;
+      if (!isPrintable(c)) return -1;
+    }
+  }
+
+  /**
+   * vivisect's `detectUnicode`: the length in bytes of the "simple" UTF-16 string at `va` —
+   * printable low bytes, each followed by the same byte as the first character's high byte
+   * (usually 0), until a NUL low byte after more than four characters — or -1.
    */
   detectUnicode(va: number): number {
-    const bytes = this.tail(va, MAX_STRING_LENGTH);
-    if (bytes === null || bytes.length < 2) return -1;
-    const high = bytes[1]!;
-    for (let i = 0; i + 1 < bytes.length; i += 2) {
-      const c = bytes[i]!;
-      if (c === 0) return i > 8 ? i : -1;
-      if (!isPrintable(c) || bytes[i + 1] !== high) return -1;
+    const at = this.scanner(va);
+    if (at === null) return -1;
+    const charset = at(1);
+    if (charset < 0) return -1;
+    for (let count = 0; ; count += 2) {
+      const c0 = at(count);
+      if (c0 < 0) return -1;
+      const c1 = at(count + 1);
+      if (c1 < 0) return -1;
+      if (c0 === 0) return count > 8 ? count : -1;
+      if (!isPrintable(c0) || c1 !== charset) return -1;
     }
-    return -1;
   }
 
   isProbablyString(va: number): boolean {
@@ -69,7 +107,12 @@ export class MemoryProbe {
     return this.detectUnicode(va) > 0;
   }
 
-  /** The string at `va` (ASCII, else UTF-16LE), or null. */
+  /**
+   * capa's `read_string`: the ASCII string at `va`, else the UTF-16 one, else null. Like capa,
+   * the UTF-16 read takes two bytes more than vivisect detected (the terminator, whose high
+   * byte need not be zero), decodes them strictly (a lone surrogate is no string) and keeps
+   * what precedes the first NUL character.
+   */
   readString(va: number): string | null {
     const alen = this.detectString(va);
     if (alen > 0) {
@@ -80,11 +123,16 @@ export class MemoryProbe {
     }
     const ulen = this.detectUnicode(va);
     if (ulen > 0) {
-      const bytes = this.memory.read(va, ulen)!;
-      let s = '';
-      for (let i = 0; i + 1 < bytes.length; i += 2)
-        s += String.fromCharCode(bytes[i]! | (bytes[i + 1]! << 8));
-      return s;
+      const bytes = this.tail(va, ulen + 2);
+      if (bytes === null || bytes.length % 2 !== 0) return null;
+      let s: string;
+      try {
+        s = utf16.decode(bytes);
+      } catch {
+        return null;
+      }
+      const nul = s.indexOf('\0');
+      return nul < 0 ? s : s.slice(0, nul);
     }
     return null;
   }

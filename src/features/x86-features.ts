@@ -27,13 +27,16 @@ const SECURITY_COOKIE_BYTES_DELTA = 0x40;
 const MIN_STACKSTRING_LEN = 8;
 /** How many hops capa follows through chained thunks. */
 const THUNK_CHAIN_DEPTH = 5;
-/** How far back a `call reg` looks for the instruction that loaded the register. */
-const MAX_DEFINITION_SEARCH = 32;
+/** Instructions that end capa's search for what a `call reg` register holds. */
+const DESTRUCTIVE_MNEMONICS = new Set(['mov', 'lea', 'pop', 'xor']);
 
 /** iced's spelling → vivisect's, where rules use vivisect's. */
 const MNEMONIC_SPELLING: Record<string, string> = { int1: 'icebp' };
 
 const MAX_OPERANDS = 5;
+
+/** Segment, operand-size, address-size, lock and rep prefixes. */
+const LEGACY_PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 
 /** Reads instructions at any address of an image's code, decoding each on demand. */
 class CodeReader {
@@ -79,11 +82,16 @@ function isPrintableByte(c: number): boolean {
   return (c >= 0x20 && c < 0x7f) || (c >= 0x09 && c <= 0x0d);
 }
 
-/** How many characters an immediate moved to the stack contributes to a stack string. */
-function printableLength(value: bigint, size: number): number {
+/**
+ * capa's `get_printable_len`: how many characters an immediate moved to the stack contributes
+ * to a stack string — its size when every byte is printable ASCII, half its size when it is
+ * printable UTF-16LE (odd bytes zero), else 0. (A one-byte immediate has no UTF-16 form.)
+ */
+export function printableLength(value: bigint, size: number): number {
   const bytes: number[] = [];
   for (let i = 0; i < size; i++) bytes.push(Number((value >> BigInt(8 * i)) & 0xffn));
   if (bytes.every(isPrintableByte)) return size;
+  if (size < 2) return 0;
   const odd = bytes.filter((_, i) => i % 2 === 1);
   const even = bytes.filter((_, i) => i % 2 === 0);
   if (odd.every((b) => b === 0) && even.every(isPrintableByte)) return size / 2;
@@ -96,18 +104,19 @@ interface BlockContext {
   start: number;
   /** End of the block's last instruction (exclusive). */
   end: number;
-  isEntry: boolean;
+  /** The function's lowest-addressed block. */
+  isFirst: boolean;
   /** The block ends with a return. */
   returns: boolean;
 }
 
 /**
- * An xor with esp/ebp (or a non-register source) near the start of the entry block or the end
+ * An xor with esp/ebp (or a non-register source) near the start of the first block or the end
  * of a returning block: the stack-cookie check, not an encoding loop.
  */
 function isSecurityCookie(va: number, src: OperandView, block: BlockContext): boolean {
   if (src.kind === Operand.Reg && src.regClass === RegisterClass.Other) return false;
-  if (block.isEntry && va < block.start + SECURITY_COOKIE_BYTES_DELTA) return true;
+  if (block.isFirst && va < block.start + SECURITY_COOKIE_BYTES_DELTA) return true;
   return block.returns && va > block.end - SECURITY_COOKIE_BYTES_DELTA;
 }
 
@@ -119,7 +128,8 @@ export class X86FeatureExtractor {
   private readonly code: CodeReader;
   private readonly probe: MemoryProbe;
   private readonly imports: ReadonlyMap<number, ImportEntry>;
-  private readonly callers = new Map<number, number[]>();
+  /** Function start → the instructions referring to it as code (see `codeRefsTo`). */
+  private callers: Map<number, Set<number>> | null = null;
   private readonly ops: OperandView[] = Array.from({ length: MAX_OPERANDS }, newOperandView);
   /** For helpers that decode other instructions than the one being extracted. */
   private readonly scratch = newOperandView();
@@ -129,13 +139,39 @@ export class X86FeatureExtractor {
     this.code = new CodeReader(program);
     this.probe = new MemoryProbe(program.image.memory);
     this.imports = program.importsByIat;
-    for (let i = 0; i < program.callFrom.length; i++) {
-      const to = program.callTo[i]!;
-      if (to < 0) continue;
-      let list = this.callers.get(to);
-      if (!list) this.callers.set(to, (list = []));
-      list.push(program.callFrom[i]!);
+  }
+
+  /**
+   * capa's `calls to` are vivisect's code references to the function's start: direct calls,
+   * and also direct jumps (`jmp` tail calls, a `jcc` back to the start). Calls are the
+   * program's call sites; jumps end blocks, so they are the last instructions of blocks.
+   * Computed on first use.
+   */
+  private codeRefsTo(va: number): Iterable<number> {
+    if (this.callers === null) {
+      const callers = new Map<number, Set<number>>();
+      const add = (to: number, from: number): void => {
+        if (this.program.functionAt(to) === undefined) return;
+        let set = callers.get(to);
+        if (!set) callers.set(to, (set = new Set()));
+        set.add(from);
+      };
+      const p = this.program;
+      for (let i = 0; i < p.callFrom.length; i++) {
+        const to = p.callTo[i]!;
+        if (to >= 0) add(to, p.callFrom[i]!);
+      }
+      for (let b = 0; b < p.blockStart.length; b++) {
+        const last = p.blockFirstInsn[b + 1]! - 1;
+        if (last < p.blockFirstInsn[b]!) continue;
+        const d = this.code.at(p.insnAddress[last]!);
+        if (d === null || (d.flow !== Flow.Branch && d.flow !== Flow.ConditionalBranch)) continue;
+        const to = d.branchTarget();
+        if (to >= 0) add(to, d.va);
+      }
+      this.callers = callers;
     }
+    return this.callers.get(va) ?? [];
   }
 
   /** Releases the decoders (WASM memory). */
@@ -151,7 +187,7 @@ export class X86FeatureExtractor {
     const p = this.program;
     const fn = p.functions[index]!;
     const features = new FeatureSet();
-    for (const caller of this.callers.get(fn.address) ?? []) {
+    for (const caller of this.codeRefsTo(fn.address)) {
       features.add(textKey('characteristic', 'calls to'), caller);
     }
     if (this.hasLoop(index)) features.add(textKey('characteristic', 'loop'), fn.address);
@@ -189,7 +225,9 @@ export class X86FeatureExtractor {
       index: b,
       start,
       end: p.blockEnd[b]!,
-      isEntry: b === p.functions[fnIndex]!.firstBlock + p.functions[fnIndex]!.entryBlock,
+      // capa takes viv_utils' `f.basic_blocks[0]`: blocks sorted by address, so the lowest
+      // block of the function (not necessarily the one at its entry point)
+      isFirst: b === p.functions[fnIndex]!.firstBlock,
       returns: lastInsn?.flow === Flow.Return,
     };
     if (lastInsn && lastInsn.flow === Flow.ConditionalBranch && lastInsn.branchTarget() === start) {
@@ -217,9 +255,11 @@ export class X86FeatureExtractor {
     d.operand(0, dst!);
     d.operand(1, src!);
     if (src!.kind !== Operand.Imm) return 0;
+    // capa's is_mov_imm_to_stack: a RegMem or Sib destination whose base is esp/rsp/ebp/rbp
+    // (whatever the index: `mov [ebp+ecx-0x20], imm` counts too)
     const onStack =
-      (dst!.kind === Operand.Sib && dst!.regClass === RegisterClass.StackPointer) ||
-      (dst!.kind === Operand.RegMem && dst!.regClass === RegisterClass.FramePointer);
+      (dst!.kind === Operand.Sib || dst!.kind === Operand.RegMem) &&
+      dst!.regClass !== RegisterClass.Other;
     return onStack ? printableLength(src!.value, src!.size) : 0;
   }
 
@@ -232,10 +272,13 @@ export class X86FeatureExtractor {
     const va = d.va;
     const flow = d.flow;
     const segment = d.segmentPrefix();
+    // vivisect's getBranches gives a `jmp [index*4 + table]` (32-bit) the table as its target
+    const jumpTable = this.program.bitness === 32 ? d.jumpTable() : -1;
     const iced = d.mnemonic();
     const count = Math.min(d.operandCount(), MAX_OPERANDS);
     const ops = this.ops;
     for (let i = 0; i < count; i++) d.operand(i, ops[i]!);
+    if (this.program.bitness === 64) this.absoluteAsSib(va, d.length, ops, count);
 
     const fs = new FeatureSet();
     const mnem = MNEMONIC_SPELLING[iced] ?? iced;
@@ -246,7 +289,7 @@ export class X86FeatureExtractor {
 
     // api
     if (op0 && (isCall || (isJmp && fn.thunk === null))) {
-      for (const name of this.apiNames(va, op0, fnIndex, block.index))
+      for (const name of this.apiNames(va, isCall, op0, fnIndex, block.index))
         fs.add(textKey('api', name), va);
     }
 
@@ -271,7 +314,7 @@ export class X86FeatureExtractor {
     }
 
     // cross section flow
-    if (op0 && this.crossesSection(va, flow, op0, isCall)) {
+    if (op0 && this.crossesSection(va, flow, op0, isCall, isJmp ? jumpTable : -1)) {
       fs.add(textKey('characteristic', 'cross section flow'), va);
     }
 
@@ -324,6 +367,34 @@ export class X86FeatureExtractor {
     return fs;
   }
 
+  /**
+   * In 64-bit code a fixed address `[disp32]` (no base, no index, not RIP-relative) can only be
+   * encoded with a SIB byte, and vivisect decodes it as an `i386SibOper` whose `imm` is the
+   * address — so capa gives it a Sib operand's features (`offset: 0`, strings and bytes at the
+   * address, no `number`), as its `gs:[0x60]` peb-access check expects. Only the `mov`
+   * accumulator forms A0–A3 carry a plain 64-bit address (`i386ImmMemOper`).
+   */
+  private absoluteAsSib(va: number, length: number, ops: OperandView[], count: number): void {
+    for (let i = 0; i < count; i++) {
+      const o = ops[i]!;
+      if (o.kind !== Operand.ImmMem) continue;
+      if (this.isMoffs(va, length)) return;
+      o.kind = Operand.Sib;
+      o.disp = 0;
+    }
+  }
+
+  /** Whether the instruction at `va` is `mov` to or from a 64-bit absolute address (A0–A3). */
+  private isMoffs(va: number, length: number): boolean {
+    const bytes = this.program.image.memory.read(va, length);
+    if (bytes === null) return false;
+    for (const b of bytes) {
+      if (LEGACY_PREFIXES.has(b) || (b >= 0x40 && b <= 0x4f)) continue;
+      return b >= 0xa0 && b <= 0xa3;
+    }
+    return false;
+  }
+
   private operandFeatures(
     fs: FeatureSet,
     va: number,
@@ -371,13 +442,21 @@ export class X86FeatureExtractor {
   }
 
   /** The API names a call or jump leads to: through the IAT, a thunk chain, or a register. */
-  private apiNames(va: number, op0: OperandView, fnIndex: number, block: number): string[] {
+  private apiNames(
+    va: number,
+    isCall: boolean,
+    op0: OperandView,
+    fnIndex: number,
+    block: number,
+  ): string[] {
     let imp: ImportEntry | undefined;
     if (op0.kind === Operand.ImmMem || op0.kind === Operand.RipRel) {
       imp = this.imports.get(Number(op0.value));
     } else if (op0.kind === Operand.PcRel) {
       imp = this.followThunks(Number(op0.value));
-    } else if (op0.kind === Operand.Reg) {
+    } else if (op0.kind === Operand.Reg && isCall) {
+      // capa resolves only `call reg` (resolve_indirect_call asserts a call): a `jmp eax`, as in
+      // a delay-load tail, names no API
       const slot = this.registerSource(va, op0.reg, fnIndex, block);
       if (slot !== null) imp = this.imports.get(slot);
     }
@@ -406,50 +485,83 @@ export class X86FeatureExtractor {
   }
 
   /**
-   * For `call reg`: the memory address the register was last loaded from (`mov reg, [addr]`),
-   * looking back through the block and its single predecessors.
+   * For `call reg`: capa's `find_definition` — a breadth-first walk back from the call through
+   * the instructions that flow to it (the previous one, then the jumps), to the first `mov`,
+   * `lea`, `pop` or `xor` whose destination is the register. Only `mov reg, imm`,
+   * `mov reg, [addr]` and `mov reg, [rip+x]` give a value (the immediate or the address); other
+   * instructions writing the register (`add reg, 4`) do not stop the walk.
    */
   private registerSource(va: number, reg: number, fnIndex: number, block: number): number | null {
     const p = this.program;
     const o = this.scratch;
-    let b = block;
-    let i = p.blockFirstInsn[b]!;
-    while (i < p.blockFirstInsn[b + 1]! && p.insnAddress[i]! < va) i++;
-    for (let seen = 0; seen < MAX_DEFINITION_SEARCH; seen++) {
-      i--;
+    let first = p.blockFirstInsn[block]!;
+    while (first < p.blockFirstInsn[block + 1]! && p.insnAddress[first]! < va) first++;
+    // queue of [block, index of the instruction after the one to visit]
+    const queue: [number, number][] = [[block, first]];
+    const seen = new Set<number>();
+    for (let q = 0; q < queue.length; q++) {
+      const [b, after] = queue[q]!;
+      const i = after - 1;
       if (i < p.blockFirstInsn[b]!) {
-        const pred = this.singlePredecessor(fnIndex, b);
-        if (pred < 0) return null;
-        b = pred;
-        i = p.blockFirstInsn[b + 1]!;
+        for (const pred of this.predecessors(fnIndex, b))
+          queue.push([pred, p.blockFirstInsn[pred + 1]!]);
         continue;
       }
+      if (seen.has(i)) continue;
+      seen.add(i);
       const d = this.code.at(p.insnAddress[i]!);
-      if (!d || d.operandCount() === 0) continue;
-      d.operand(0, o);
-      if (o.kind !== Operand.Reg || o.reg !== reg) continue;
-      // the instruction writing the register decides
-      if (d.mnemonic() !== 'mov') return null;
+      if (d === null) continue;
+      const mnem = d.mnemonic();
+      if (d.operandCount() > 0) d.operand(0, o);
+      if (
+        d.operandCount() === 0 ||
+        o.kind !== Operand.Reg ||
+        o.reg !== reg ||
+        !DESTRUCTIVE_MNEMONICS.has(mnem)
+      ) {
+        queue.push([b, i]);
+        continue;
+      }
+      if (mnem !== 'mov') return null;
       const src = this.scratchSource;
       d.operand(1, src);
-      return src.kind === Operand.ImmMem || src.kind === Operand.RipRel ? Number(src.value) : null;
+      return src.kind === Operand.Imm || src.kind === Operand.ImmMem || src.kind === Operand.RipRel
+        ? Number(src.value)
+        : null;
     }
     return null;
   }
 
-  private singlePredecessor(fnIndex: number, block: number): number {
+  /**
+   * The blocks of the function that flow into `block`: the one falling through to it first (as
+   * vivisect lists the adjacent previous instruction first), then those jumping to it.
+   */
+  private predecessors(fnIndex: number, block: number): number[] {
     const p = this.program;
     const fn = p.functions[fnIndex]!;
-    let found = -1;
+    const found: number[] = [];
     for (let e = fn.firstEdge; e < fn.firstEdge + fn.edgeCount; e++) {
       if (p.edgeTo[e] !== block) continue;
-      if (found >= 0) return -1;
-      found = p.edgeFrom[e]!;
+      const from = p.edgeFrom[e]!;
+      if (p.blockEnd[from] === p.blockStart[block]) found.unshift(from);
+      else found.push(from);
     }
     return found;
   }
 
-  private crossesSection(va: number, flow: number, op0: OperandView, isCall: boolean): boolean {
+  /**
+   * capa's cross section flow: a branch target (vivisect's getBranches, not the fall-through)
+   * in another memory map than the instruction, except calls through an import's IAT slot.
+   * For `jmp [slot]` the target is the slot itself, as vivisect reports it; for a jump table,
+   * the table.
+   */
+  private crossesSection(
+    va: number,
+    flow: number,
+    op0: OperandView,
+    isCall: boolean,
+    jumpTable: number,
+  ): boolean {
     if (
       flow !== Flow.Branch &&
       flow !== Flow.ConditionalBranch &&
@@ -464,7 +576,8 @@ export class X86FeatureExtractor {
     else if (op0.kind === Operand.ImmMem || op0.kind === Operand.RipRel) {
       target = Number(op0.value);
       if (isCall && this.imports.has(target)) return false;
-    } else return false;
+    } else if (jumpTable >= 0) target = jumpTable;
+    else return false;
     const here = this.probe.regionStart(va);
     const there = this.probe.regionStart(target);
     return here !== null && there !== null && here !== there;

@@ -1,0 +1,97 @@
+/**
+ * The bundled mailslot rules on our own test programs: each rule matches exactly the
+ * functions it should, in 32- and 64-bit builds, and nothing in the named-pipe control.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { findCapabilities } from '../../src/capabilities/find-capabilities.js';
+import { NO_ADDRESS } from '../../src/features/location.js';
+import { readRuleFiles } from '../../src/node/rule-files.js';
+import { loadRules } from '../../src/rules/load.js';
+import { REPO_ROOT } from '../support/shared-data.js';
+
+const { ruleSet, errors } = loadRules(
+  readRuleFiles([join(REPO_ROOT, 'rules/communication/mailslot')]),
+);
+
+/** Program → rule → the functions (by name in the symbols file) it must match; `file` for file scope. */
+const EXPECTED: Record<string, Record<string, string[]>> = {
+  mailslot_server: {
+    'create mailslot': ['create_server_mailslot'],
+    'read from mailslot': ['read_waiting_messages'],
+    'query or change mailslot state': [
+      'poll_mailslot',
+      'set_read_timeout',
+      'read_waiting_messages',
+    ],
+    'reference mailslot name': ['create_server_mailslot'],
+    'communicate via mailslot': ['file'],
+  },
+  mailslot_client: {
+    'reference mailslot name': ['send_to_local_mailslot', 'send_to_remote_mailslot'],
+    'write to mailslot': ['send_to_local_mailslot'],
+    'communicate via mailslot': ['file'],
+  },
+  mailslot_broadcast: {
+    'reference mailslot name': ['open_broadcast_mailslot'],
+    'write to mailslot': ['open_broadcast_mailslot'],
+    'broadcast to a domain mailslot': ['open_broadcast_mailslot'],
+    'communicate via mailslot': ['file'],
+  },
+  mailslot_resolver: {
+    'resolve mailslot API at run time': ['resolve_create_mailslot', 'resolve_get_mailslot_info'],
+    'reference mailslot name': ['create_resolved_mailslot'],
+    'communicate via mailslot': ['file'],
+  },
+  mailslot_stackname: {
+    'create mailslot': ['create_stackname_mailslot'],
+    'reference mailslot name': ['create_stackname_mailslot'],
+    'communicate via mailslot': ['file'],
+  },
+  mailslot_wide: {
+    'create mailslot': ['create_wide_mailslot'],
+    'reference mailslot name': ['create_wide_mailslot', 'write_wide_mailslot'],
+    'write to mailslot': ['write_wide_mailslot'],
+    'communicate via mailslot': ['file'],
+  },
+  namedpipe_control: {},
+};
+
+describe('mailslot rules on the fixture programs', () => {
+  it('load without errors', () =>
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      [],
+    ));
+
+  for (const [program, expected] of Object.entries(EXPECTED)) {
+    for (const arch of ['x86', 'x64']) {
+      it(`${program}.${arch}`, () => {
+        const bin = join(REPO_ROOT, 'fixtures/bin', `${program}.${arch}.exe`);
+        const symbols = JSON.parse(
+          readFileSync(bin.replace(/\.exe$/, '.symbols.json'), 'utf8'),
+        ) as Record<string, number>;
+        const names = new Map(Object.entries(symbols).map(([k, v]) => [v, k]));
+        const { matches } = findCapabilities(new Uint8Array(readFileSync(bin)), ruleSet);
+        const got: Record<string, string[]> = {};
+        for (const rule of ruleSet.namedRules) {
+          const found = matches.get(rule.name);
+          if (!found) continue;
+          got[rule.name] = found
+            .map(([l]) =>
+              l === NO_ADDRESS
+                ? 'file'
+                : (names.get(l as number) ?? `0x${(l as number).toString(16)}`),
+            )
+            .sort();
+        }
+        const want = Object.fromEntries(
+          Object.entries(expected).map(([k, v]) => [k, [...v].sort()]),
+        );
+        assert.deepEqual(got, want);
+      });
+    }
+  }
+});
