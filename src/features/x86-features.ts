@@ -17,6 +17,7 @@ import { bytesToHex, hexInteger, textKey } from './feature.js';
 import { FeatureSet } from './feature-set.js';
 import type { BlockFeatures, FunctionFeatures, InstructionFeatures } from './feature-tree.js';
 import { MemoryProbe } from './memory-probe.js';
+import { StackWrites } from './stack-strings.js';
 import { generateSymbols } from './symbols.js';
 
 /** Immediates added to a register below this are also structure offsets (capa's bound). */
@@ -235,21 +236,28 @@ export class X86FeatureExtractor {
     }
     const instructions: InstructionFeatures[] = [];
     let stackChars = 0;
+    const stack = new StackWrites();
     for (let i = first; i <= last; i++) {
       const va = p.insnAddress[i]!;
       const d = this.code.at(va);
       if (d === null) continue;
       // read everything about this instruction before helpers move the decoder elsewhere
-      stackChars += this.stackStringChars(d);
+      stackChars += this.stackStringChars(d, stack);
       instructions.push({ address: va, features: this.instructionFeatures(d, fnIndex, block) });
     }
-    if (stackChars > MIN_STACKSTRING_LEN)
+    if (stackChars > MIN_STACKSTRING_LEN) {
       features.add(textKey('characteristic', 'stack string'), start);
+      // beyond capa: the text of the strings built in the block
+      for (const s of stack.strings()) features.add(textKey('string', s.value), s.address);
+    }
     return { address: start, features, instructions };
   }
 
-  /** Printable bytes an instruction moves onto the stack as an immediate (0 if it does not). */
-  private stackStringChars(d: X86Decoder): number {
+  /**
+   * Printable bytes an instruction moves onto the stack as an immediate (0 if it does not);
+   * the bytes are recorded in `stack`.
+   */
+  private stackStringChars(d: X86Decoder, stack: StackWrites): number {
     if (!d.mnemonic().startsWith('mov') || d.operandCount() !== 2) return 0;
     const [dst, src] = this.ops;
     d.operand(0, dst!);
@@ -260,7 +268,9 @@ export class X86FeatureExtractor {
     const onStack =
       (dst!.kind === Operand.Sib || dst!.kind === Operand.RegMem) &&
       dst!.regClass !== RegisterClass.Other;
-    return onStack ? printableLength(src!.value, src!.size) : 0;
+    if (!onStack) return 0;
+    if (dst!.index === 0) stack.write(dst!.regClass, dst!.disp, src!.value, src!.size, d.va);
+    return printableLength(src!.value, src!.size);
   }
 
   /**

@@ -10,7 +10,7 @@ import { findCapabilities } from '../../src/capabilities/find-capabilities.js';
 import { NO_ADDRESS } from '../../src/features/location.js';
 import { readRuleFiles } from '../../src/node/rule-files.js';
 import { loadRules } from '../../src/rules/load.js';
-import { REPO_ROOT } from '../support/shared-data.js';
+import { REPO_ROOT, sharedPath } from '../support/shared-data.js';
 
 const { ruleSet, errors } = loadRules(
   readRuleFiles([join(REPO_ROOT, 'rules/communication/mailslot')]),
@@ -94,4 +94,40 @@ describe('mailslot rules on the fixture programs', () => {
       });
     }
   }
+});
+
+describe('mailslot rules on real samples', () => {
+  const samples = sharedPath('capa-testfiles');
+  const upstream = sharedPath('capa-rules/communication/mailslot');
+  const at = (file: string, rules: typeof ruleSet) => {
+    const { matches } = findCapabilities(new Uint8Array(readFileSync(join(samples!, file))), rules);
+    return (name: string) => (matches.get(name) ?? []).map(([l]) => l);
+  };
+
+  it('the seed sample creates and reads its mailslot at 0x40151D', { skip: !samples }, () => {
+    const found = at('af13e7583ed1b27c4ae219e344a37e2b.exe_', ruleSet);
+    assert.deepEqual(found('create mailslot'), [0x40151d]);
+    assert.deepEqual(found('read from mailslot'), [0x40151d]);
+    assert.deepEqual(found('reference mailslot name'), [0x40151d]);
+    assert.deepEqual(found('communicate via mailslot'), [NO_ADDRESS]);
+  });
+
+  it('cc870a35… reads from a mailslot at 0x4010F0', { skip: !samples }, () => {
+    assert.deepEqual(
+      at('cc870a35c6840987dcb8c2dd46bc230a.exe_', ruleSet)('read from mailslot'),
+      [0x4010f0],
+    );
+  });
+
+  it("capa's own mailslot rules match there too", { skip: !samples || !upstream }, () => {
+    const { ruleSet: capaRules, errors: capaErrors } = loadRules(readRuleFiles([upstream!]));
+    assert.deepEqual(capaErrors, []);
+    const seed = at('af13e7583ed1b27c4ae219e344a37e2b.exe_', capaRules);
+    assert.deepEqual(seed('create mailslot'), [0x40151d]);
+    assert.deepEqual(seed('read from mailslot'), [0x40151d]);
+    assert.deepEqual(
+      at('cc870a35c6840987dcb8c2dd46bc230a.exe_', capaRules)('read from mailslot'),
+      [0x4010f0],
+    );
+  });
 });
