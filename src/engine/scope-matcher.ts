@@ -21,6 +21,22 @@ export class ScopeMatcher {
     this.seen = new Uint32Array(index.rules.length);
   }
 
+  /**
+   * Whether any rule might match the union of these feature sets: when not, the caller can
+   * skip building the union.
+   */
+  hasCandidates(...sets: FeatureSet[]): boolean {
+    const index = this.index;
+    if (index.rules.length === 0) return false;
+    if (index.unconditional.length > 0) return true;
+    for (const fs of sets) {
+      if (fs.strings.size > 0 && index.byKey.has(ANY_STRING)) return true;
+      if (fs.bytes.length > 0 && index.byKey.has(ANY_BYTES)) return true;
+      for (const key of fs.keys()) if (index.byKey.has(key)) return true;
+    }
+    return false;
+  }
+
   /** Rule name → evaluation tree, for every rule matching `features` at `location`. */
   match(features: FeatureSet, location: Location): Map<string, Result> {
     const matches = new Map<string, Result>();

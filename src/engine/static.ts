@@ -28,14 +28,26 @@ export function matchStatic(ruleSet: RuleSet, program: StaticFeatures): StaticCa
   for (const fn of program.functions) {
     const fnFeatures = new FeatureSet();
     for (const bb of fn.blocks) {
-      const bbFeatures = new FeatureSet();
+      // the features of the block's instructions, with their instruction-scope matches
+      const parts: FeatureSet[] = [];
       for (const insn of bb.instructions) {
+        if (!insnMatcher.hasCandidates(insn.features, program.global)) {
+          parts.push(insn.features);
+          continue;
+        }
         const insnFeatures = insn.features.clone();
         insnFeatures.addAll(program.global);
         collector.collect(insnMatcher.match(insnFeatures, insn.address), insn.address);
-        bbFeatures.addAll(insnFeatures);
+        parts.push(insnFeatures);
       }
-      bbFeatures.addAll(bb.features);
+      parts.push(bb.features);
+      if (!bbMatcher.hasCandidates(...parts, program.global)) {
+        // no basic-block rule can match: the function needs the features, not the union
+        for (const part of parts) fnFeatures.addAll(part);
+        continue;
+      }
+      const bbFeatures = new FeatureSet();
+      for (const part of parts) bbFeatures.addAll(part);
       bbFeatures.addAll(program.global);
       collector.collect(bbMatcher.match(bbFeatures, bb.address), bb.address);
       fnFeatures.addAll(bbFeatures);

@@ -1,19 +1,31 @@
 import { hexToBytes } from './feature.js';
 import type { Location } from './location.js';
 
+const NO_STRINGS: ReadonlyMap<string, Set<Location>> = new Map();
+const NO_BYTES: readonly { value: Uint8Array; locations: Set<Location> }[] = [];
+
 /**
  * The features of one scope instance (an instruction, a function, a thread, the file…):
  * feature key → the locations where it occurs. Text of `string` features and raw `bytes` are
- * also listed by value so that substring, regex and prefix matches can scan them.
+ * also listed by value so that substring, regex and prefix matches can scan them (those lists
+ * are only allocated when needed: most instructions have neither).
  */
 export class FeatureSet {
   readonly features = new Map<string, Set<Location>>();
-  /** `string` values → their locations (the same sets as in `features`). */
-  readonly strings = new Map<string, Set<Location>>();
-  /** `bytes` values with their locations, in insertion order. */
-  readonly bytes: { value: Uint8Array; locations: Set<Location> }[] = [];
+  private stringMap: Map<string, Set<Location>> | null = null;
+  private byteList: { value: Uint8Array; locations: Set<Location> }[] | null = null;
   /** `bytes` keys → their decoded values, so unions do not decode them again. */
-  private readonly byteValues = new Map<string, Uint8Array>();
+  private byteValues: Map<string, Uint8Array> | null = null;
+
+  /** `string` values → their locations (the same sets as in `features`). */
+  get strings(): ReadonlyMap<string, Set<Location>> {
+    return this.stringMap ?? NO_STRINGS;
+  }
+
+  /** `bytes` values with their locations, in insertion order. */
+  get bytes(): readonly { value: Uint8Array; locations: Set<Location> }[] {
+    return this.byteList ?? NO_BYTES;
+  }
 
   get size(): number {
     return this.features.size;
@@ -49,7 +61,7 @@ export class FeatureSet {
       if (!mine) {
         mine = new Set(locations);
         this.features.set(key, mine);
-        this.indexValue(key, mine, other.byteValues.get(key));
+        this.indexValue(key, mine, other.byteValues?.get(key));
       } else {
         for (const l of locations) mine.add(l);
       }
@@ -64,12 +76,13 @@ export class FeatureSet {
   }
 
   private indexValue(key: string, locations: Set<Location>, known?: Uint8Array): void {
-    if (key.startsWith('string(')) {
-      this.strings.set(key.slice(7, -1), locations);
-    } else if (key.startsWith('bytes(')) {
+    const c = key.charCodeAt(0);
+    if (c === 0x73 /* s */ && key.startsWith('string(')) {
+      (this.stringMap ??= new Map()).set(key.slice(7, -1), locations);
+    } else if (c === 0x62 /* b */ && key.startsWith('bytes(')) {
       const value = known ?? hexToBytes(key.slice(6, -1));
-      this.byteValues.set(key, value);
-      this.bytes.push({ value, locations });
+      (this.byteValues ??= new Map()).set(key, value);
+      (this.byteList ??= []).push({ value, locations });
     }
   }
 }

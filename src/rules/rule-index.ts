@@ -84,9 +84,23 @@ function union(children: Statement[]): Set<string> | null {
   return out;
 }
 
-/** Prefer few, specific keys: the catch-all string and bytes keys are present often. */
+/**
+ * How often a key is expected in a scope, roughly: the index prefers the rarest requirement.
+ * APIs, strings and matches are rare; mnemonics, small numbers and common characteristics are
+ * everywhere; `arch` and `format` are in every scope.
+ */
+function keyCost(key: string): number {
+  if (key === ANY_STRING || key === ANY_BYTES) return 100;
+  if (key.startsWith('arch(') || key.startsWith('format(') || key === 'basic block') return 1000;
+  if (key.startsWith('mnemonic(')) return 50;
+  if (key.startsWith('characteristic(')) return 20;
+  const n = /^(?:number|offset|operand\[\d\]\.(?:number|offset))\((-?)0x([0-9a-f]+)\)$/.exec(key);
+  if (n) return n[2]!.length <= 2 ? 30 : 2;
+  return 1;
+}
+
 function cost(keys: Set<string>): number {
-  let c = keys.size;
-  if (keys.has(ANY_STRING) || keys.has(ANY_BYTES)) c += 100;
+  let c = 0;
+  for (const k of keys) c += keyCost(k);
   return c;
 }
