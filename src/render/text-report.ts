@@ -1,4 +1,4 @@
-import type { Matches } from '../engine/result.js';
+import type { Matches, Result } from '../engine/result.js';
 import type { RuleSet } from '../rules/rule-set.js';
 import { formatLocation, NO_ADDRESS } from '../features/location.js';
 
@@ -21,6 +21,30 @@ export function reportedRules(ruleSet: RuleSet, matches: Matches) {
         (a.meta.namespace ?? '').localeCompare(b.meta.namespace ?? '') ||
         a.name.localeCompare(b.name),
     );
+}
+
+/** The strings that regex and substring statements matched in a tree (the evidence shown). */
+export function capturedStrings(result: Result, out = new Set<string>()): Set<string> {
+  if (!result.success) return out;
+  for (const value of result.strings?.keys() ?? []) out.add(value);
+  for (const child of result.children) capturedStrings(child, out);
+  return out;
+}
+
+const MAX_SHOWN = 80;
+
+/** A string on one line: control characters as escapes. */
+function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this replaces
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) =>
+    c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '\t'
+          ? '\\t'
+          : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 function table(headers: string[], rows: string[][]): string[] {
@@ -73,8 +97,12 @@ export function textReport(
         : verbose
           ? at.map(formatLocation).join(', ')
           : `${at.length} match${at.length === 1 ? '' : 'es'}`;
-    return [r.name, r.meta.namespace ?? '', where];
+    const strings = new Set<string>();
+    for (const [, tree] of found) capturedStrings(tree, strings);
+    let shown = [...strings].map(printable).join(', ');
+    if (shown.length > MAX_SHOWN) shown = `${shown.slice(0, MAX_SHOWN - 3)}...`;
+    return [r.name, r.meta.namespace ?? '', where, shown];
   });
-  out.push(...table(['CAPABILITY', 'NAMESPACE', 'MATCHES'], rows));
+  out.push(...table(['CAPABILITY', 'NAMESPACE', 'MATCHES', 'STRINGS'], rows));
   return out.join('\n');
 }

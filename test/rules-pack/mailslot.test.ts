@@ -3,6 +3,7 @@
  * functions it should, in 32- and 64-bit builds, and nothing in the named-pipe control.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -129,5 +130,41 @@ describe('mailslot rules on real samples', () => {
       at('cc870a35c6840987dcb8c2dd46bc230a.exe_', capaRules)('read from mailslot'),
       [0x4010f0],
     );
+  });
+});
+
+describe('the report names the slot', () => {
+  const samples = sharedPath('capa-testfiles');
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [join(REPO_ROOT, 'bin/capa-ts.js'), ...args], { encoding: 'utf8' });
+
+  it('in the default report, next to the capability', { skip: !samples }, () => {
+    const r = run(join(samples!, 'af13e7583ed1b27c4ae219e344a37e2b.exe_'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^create mailslot +communication\/mailslot +1 match +\\\\\.\\mailslot\\LogCC$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^read from mailslot +communication\/mailslot +1 match +\\\\\.\\mailslot\\LogCC$/m,
+    );
+  });
+
+  it('in the JSON result document, as the captures of the match', { skip: !samples }, () => {
+    const r = run('-j', join(samples!, 'af13e7583ed1b27c4ae219e344a37e2b.exe_'));
+    const doc = JSON.parse(r.stdout);
+    const captures: string[] = [];
+    const walk = (node: { captures: Record<string, unknown>; children: unknown[] }) => {
+      captures.push(...Object.keys(node.captures));
+      for (const c of node.children) walk(c as typeof node);
+    };
+    walk(doc.rules['create mailslot'].matches[0][1]);
+    assert.deepEqual(captures, ['\\\\.\\mailslot\\LogCC']);
+  });
+
+  it('for a name built on the stack', () => {
+    const r = run(join(REPO_ROOT, 'fixtures/bin/mailslot_stackname.x86.exe'));
+    assert.match(r.stdout, /^create mailslot .*\\\\\.\\mailslot\\stackslot$/m);
   });
 });
