@@ -10,11 +10,11 @@
  * Reads the shared data from CAPA_TS_SHARED (default ../shared). `--json FILE` also writes
  * the figures as JSON; `--sample NAME` limits the run to samples whose name contains NAME.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { findCapabilities, type FileCapabilities } from '../src/capabilities/find-capabilities.js';
 import { readRuleFiles } from '../src/node/rule-files.js';
+import { SampleIndex, parseExample } from '../src/node/sample-index.js';
 import { loadRules } from '../src/rules/load.js';
 
 const SHARED = process.env.CAPA_TS_SHARED ?? join(process.cwd(), '..', 'shared');
@@ -32,28 +32,7 @@ const only = option('--sample');
 const { ruleSet, errors } = loadRules(readRuleFiles([join(SHARED, 'capa-rules')]));
 if (errors.length > 0) throw new Error(`capa-rules failed to load: ${errors[0]!.message}`);
 
-// --- samples, by every name an example may use ---------------------------------------------
-const byName = new Map<string, string>();
-for (const file of readdirSync(SAMPLES).sort()) {
-  if (file.endsWith('.json') || file.endsWith('.md') || file === 'LICENSE') continue;
-  const path = join(SAMPLES, file);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch {
-    continue; // a directory
-  }
-  const stem = file.replace(/_$/, '');
-  for (const name of [
-    file,
-    stem,
-    stem.replace(/\.[^.]+$/, ''),
-    createHash('md5').update(bytes).digest('hex'),
-    createHash('sha256').update(bytes).digest('hex'),
-  ]) {
-    byName.set(name.toLowerCase(), file);
-  }
-}
+const samples = new SampleIndex([SAMPLES]);
 
 type Outcome = { ok: true; result: FileCapabilities; ms: number } | { ok: false; reason: string };
 const outcomes = new Map<string, Outcome>();
@@ -89,20 +68,19 @@ let unresolved = 0;
 let notNative = 0;
 for (const rule of ruleSet.namedRules) {
   for (const example of rule.meta.examples) {
-    const m = /^(.*?)(?::(0x[0-9a-fA-F]+))?$/.exec(example.trim());
-    if (!m) continue;
-    const file = byName.get(m[1]!.toLowerCase());
-    if (!file) {
+    const { sample, address } = parseExample(example);
+    const path = samples.find(sample);
+    if (!path) {
       unresolved++;
       continue;
     }
+    const file = basename(path);
     if (only && !file.includes(only)) continue;
     const o = analyse(file);
     if (!o.ok) {
       notNative++;
       continue;
     }
-    const address = m[2] ? Number(m[2]) : undefined;
     const found = o.result.matches.get(rule.name) ?? [];
     const blocks = address === undefined ? undefined : o.result.functions.get(address);
     const inFn = (l: unknown) =>
