@@ -9,4 +9,6 @@ export const EXIT = {
   corruptFile: 4,
   /** Some rules failed to load. */
   invalidRules: 5,
+  /** A bug: an exception capa-ts did not expect (a batch worker that failed). */
+  internalError: 1,
 } as const;

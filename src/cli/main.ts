@@ -1,5 +1,7 @@
-import { Command, CommanderError, Option } from 'commander';
-import { analyzeCommand } from './analyze-command.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { analyzePaths } from './analyze-paths.js';
+import { FORMAT_CHOICES, OS_CHOICES, type AnalyzeOptions } from './analyze-command.js';
+import { COLOR_CHOICES, useColor, type ColorMode } from './color.js';
 import { EXIT } from './exit-codes.js';
 import { featuresCommand } from './features-command.js';
 import type { Output } from './output.js';
@@ -10,6 +12,13 @@ const console_: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
+
+interface CliAnalyzeOptions extends Omit<AnalyzeOptions, 'color' | 'verbose'> {
+  jobs?: number;
+  verbose?: number;
+  vverbose?: boolean;
+  color?: ColorMode;
+}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -24,17 +33,50 @@ export async function main(argv: string[], io: Output = console_): Promise<numbe
       writeOut: (s) => io.out(s.trimEnd()),
       writeErr: (s) => io.err(s.trimEnd()),
     })
-    .argument('<file>', 'a PE file (x86 or x64) to analyse')
+    .argument('<paths...>', 'PE files (x86 or x64) or directories of them to analyse')
     .addOption(
       new Option(
         '-r, --rules <path>',
         'rule file or directory (repeatable; default: $CAPA_TS_RULES, else the bundled rules)',
       ).argParser(collect),
     )
-    .option('-j, --json', "print capa's JSON result document")
-    .option('-v, --verbose', 'show the address of every match')
-    .action((file: string, options: { rules?: string[]; json?: boolean; verbose?: boolean }) => {
-      code = analyzeCommand(file, options, ['capa-ts', ...argv], io);
+    .option('-j, --json', "print capa's JSON result document (one per line for many files)")
+    .option('--jobs <n>', 'worker threads for many files (default: one per core)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
+      return n;
+    })
+    .option('--no-cache', 'parse the rules again instead of using the rule cache')
+    .addOption(
+      new Option(
+        '-v, --verbose',
+        'show every match address (-vv: and the evaluation tree of every match)',
+      ).argParser((_: string, previous: number | undefined) => (previous ?? 0) + 1),
+    )
+    .option('--vverbose', 'same as -vv')
+    .option('-q, --quiet', 'no output but errors')
+    .addOption(
+      new Option('--color <when>', 'ANSI colours in the report')
+        .choices(COLOR_CHOICES)
+        .default('auto'),
+    )
+    .option('-t, --tag <value>', 'only rules whose name, namespace or meta contain VALUE')
+    .option('--os <os>', `match rules as for this os (${OS_CHOICES.join(', ')})`)
+    .option('--format <format>', `file format (${FORMAT_CHOICES.join(', ')})`)
+    .addOption(
+      new Option(
+        '--restrict-to-functions <addresses>',
+        'only analyse these functions (comma-separated, 0x… hex or decimal; repeatable)',
+      ).argParser(collect),
+    )
+    .action(async (paths: string[], options: CliAnalyzeOptions) => {
+      const { vverbose, color, jobs, ...rest } = options;
+      const analyze: AnalyzeOptions = {
+        ...rest,
+        verbose: vverbose ? 2 : (options.verbose ?? 0),
+        color: useColor(color),
+      };
+      code = await analyzePaths(paths, analyze, jobs, ['capa-ts', ...argv], io);
     });
   program
     .command('features')

@@ -233,7 +233,8 @@ export function mbcJson(text: string): Json {
   };
 }
 
-function splitTagged(text: string): { parts: string[]; id: string } {
+/** `A::B::C [ID]` → its parts and the bracketed ID (empty when absent). */
+export function splitTagged(text: string): { parts: string[]; id: string } {
   const m = /^(.*?)\s*\[([^\]]+)\]\s*$/.exec(text);
   const body = m ? m[1]! : text;
   return { parts: body.split('::'), id: m ? m[2]! : '' };

@@ -143,11 +143,11 @@ describe('the report names the slot', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^create mailslot +communication\/mailslot +1 match +\\\\\.\\mailslot\\LogCC$/m,
+      /^\| create mailslot +\| communication\/mailslot +\| \\\\\.\\mailslot\\LogCC +\|$/m,
     );
     assert.match(
       r.stdout,
-      /^read from mailslot +communication\/mailslot +1 match +\\\\\.\\mailslot\\LogCC$/m,
+      /^\| read from mailslot +\| communication\/mailslot +\| \\\\\.\\mailslot\\LogCC +\|$/m,
     );
   });
 
@@ -165,6 +165,6 @@ describe('the report names the slot', () => {
 
   it('for a name built on the stack', () => {
     const r = run(join(REPO_ROOT, 'fixtures/bin/mailslot_stackname.x86.exe'));
-    assert.match(r.stdout, /^create mailslot .*\\\\\.\\mailslot\\stackslot$/m);
+    assert.match(r.stdout, /^\| create mailslot .*\\\\\.\\mailslot\\stackslot +\|$/m);
   });
 });
