@@ -17,8 +17,19 @@ export interface StageTimes {
   matching: number;
 }
 
+export interface CapabilityOptions {
+  /** Match rules as for this os instead of the detected one (`--os`). */
+  os?: string;
+  /** Only these functions, by start address (`--restrict-to-functions`). */
+  functions?: readonly number[];
+}
+
 export interface FileCapabilities {
   image: Image;
+  /** The os rules were matched for. */
+  os: string;
+  /** Addresses asked for in `functions` at which no function starts. */
+  unknownFunctions: number[];
   program: Program;
   matches: Matches;
   featureCounts: { file: number; functions: Map<Location, number> };
@@ -32,7 +43,11 @@ export interface FileCapabilities {
  * Throws FormatError for files that are not PE, UnsupportedFileError for those capa-ts cannot
  * analyse yet (.NET).
  */
-export function findCapabilities(bytes: Uint8Array, ruleSet: RuleSet): FileCapabilities {
+export function findCapabilities(
+  bytes: Uint8Array,
+  ruleSet: RuleSet,
+  options: CapabilityOptions = {},
+): FileCapabilities {
   let t = performance.now();
   const image = parsePe(bytes);
   if (image.dotnet) throw new UnsupportedFileError('.NET assembly: not supported yet');
@@ -42,16 +57,25 @@ export function findCapabilities(bytes: Uint8Array, ruleSet: RuleSet): FileCapab
   const program = analyze(image);
   const analysis = performance.now() - t;
 
+  const os = options.os ?? image.os;
+  const wanted = options.functions ? new Set(options.functions) : undefined;
+  const indices: number[] = [];
+  program.functions.forEach((fn, i) => {
+    if (!wanted || wanted.has(fn.address)) indices.push(i);
+  });
+  const starts = new Set(program.functions.map((fn) => fn.address));
+  const unknownFunctions = (options.functions ?? []).filter((a) => !starts.has(a));
+
   t = performance.now();
   const extractor = new X86FeatureExtractor(program);
   let functionExtraction = 0;
   try {
-    const global = peGlobalFeatures(image);
+    const global = peGlobalFeatures(image, os);
     const file = peFileFeatures(image, bytes);
     const fileExtraction = performance.now() - t;
     // features are extracted function by function as the engine asks: time them apart
     const timed = function* () {
-      for (let f = 0; f < program.functions.length; f++) {
+      for (const f of indices) {
         const s = performance.now();
         const fn = extractor.functionFeatures(f);
         functionExtraction += performance.now() - s;
@@ -62,7 +86,8 @@ export function findCapabilities(bytes: Uint8Array, ruleSet: RuleSet): FileCapab
     const result = matchStatic(ruleSet, { global, file, functions: timed() });
     const total = performance.now() - t;
     const functions = new Map<number, number[]>();
-    for (const fn of program.functions) {
+    for (const i of indices) {
+      const fn = program.functions[i]!;
       const blocks: number[] = [];
       for (let b = fn.firstBlock; b < fn.firstBlock + fn.blockCount; b++)
         blocks.push(program.blockStart[b]!);
@@ -70,6 +95,8 @@ export function findCapabilities(bytes: Uint8Array, ruleSet: RuleSet): FileCapab
     }
     return {
       image,
+      os,
+      unknownFunctions,
       program,
       matches: result.matches,
       featureCounts: result.featureCounts,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UnsupportedFileError } from '../capabilities/errors.js';
+import { findCapabilities } from '../capabilities/find-capabilities.js';
 import { FormatError } from '../format/errors.js';
 import { loadRulesCached } from '../node/rule-cache.js';
 import { readRuleFiles } from '../node/rule-files.js';
@@ -16,7 +17,6 @@ import type { RuleError } from '../rules/errors.js';
 import type { RuleSet } from '../rules/rule-set.js';
 import { EXIT } from './exit-codes.js';
 import type { Output } from './output.js';
-import { runPipeline } from './pipeline.js';
 import { filterRulesByTag, reportedMatches } from './rule-filter.js';
 import { missingPaths, rulePaths } from './rule-paths.js';
 import { VERSION } from './version.js';
@@ -165,7 +165,7 @@ export function analyzeLoadedFile(
     : undefined;
   let found;
   try {
-    found = runPipeline(bytes, ruleSet, {
+    found = findCapabilities(bytes, ruleSet, {
       os: options.os === undefined || options.os === 'auto' ? undefined : options.os,
       functions,
     });

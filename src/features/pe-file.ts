@@ -6,10 +6,13 @@ import { NO_ADDRESS, fileLocation } from './location.js';
 import { asciiStrings, utf16Strings } from './strings.js';
 import { generateSymbols, normalizeDll } from './symbols.js';
 
-/** `os`, `arch` and `format` of a PE image: present at every scope, at no address. */
-export function peGlobalFeatures(image: Image): FeatureSet {
+/**
+ * `os`, `arch` and `format` of a PE image: present at every scope, at no address. `os`
+ * replaces the detected os (capa's `--os`).
+ */
+export function peGlobalFeatures(image: Image, os: string = image.os): FeatureSet {
   const fs = new FeatureSet();
-  fs.add(textKey('os', image.os), NO_ADDRESS);
+  fs.add(textKey('os', os), NO_ADDRESS);
   fs.add(textKey('arch', image.arch), NO_ADDRESS);
   fs.add(textKey('format', image.format), NO_ADDRESS);
   return fs;

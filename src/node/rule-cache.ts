@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Rule } from '../rules/ast.js';
 import { RuleError } from '../rules/errors.js';
-import { parseRule } from '../rules/parse-rule.js';
-import type { RuleText } from '../rules/load.js';
+import { parseRules, type RuleText } from '../rules/load.js';
 import { rulesFromJson, rulesToJson } from '../rules/serialize.js';
 import { buildRuleSet, type RuleSetBuild } from '../rules/rule-set.js';
 
@@ -50,16 +48,7 @@ export function loadRulesCached(
       // no cache yet, or an unreadable one: parse
     }
   }
-  const rules: Rule[] = [];
-  const errors: RuleError[] = [];
-  for (const { path, text } of texts) {
-    try {
-      rules.push(parseRule(text, path));
-    } catch (e) {
-      if (!(e instanceof RuleError)) throw e;
-      errors.push(e);
-    }
-  }
+  const { rules, errors } = parseRules(texts);
   if (useCache) {
     try {
       mkdirSync(cacheDir(), { recursive: true });

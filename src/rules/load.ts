@@ -8,11 +8,8 @@ export interface RuleText {
   text: string;
 }
 
-/**
- * Parses and validates rule texts into a rule set. Every bad rule is reported; the good
- * ones still load.
- */
-export function loadRules(texts: Iterable<RuleText>): RuleSetBuild {
+/** Parses each rule text; a bad one is reported and the others still parse. */
+export function parseRules(texts: Iterable<RuleText>): { rules: Rule[]; errors: RuleError[] } {
   const rules: Rule[] = [];
   const errors: RuleError[] = [];
   for (const { path, text } of texts) {
@@ -23,6 +20,15 @@ export function loadRules(texts: Iterable<RuleText>): RuleSetBuild {
       errors.push(e);
     }
   }
+  return { rules, errors };
+}
+
+/**
+ * Parses and validates rule texts into a rule set. Every bad rule is reported; the good
+ * ones still load.
+ */
+export function loadRules(texts: Iterable<RuleText>): RuleSetBuild {
+  const { rules, errors } = parseRules(texts);
   const build = buildRuleSet(rules);
   return { ruleSet: build.ruleSet, errors: [...errors, ...build.errors] };
 }
