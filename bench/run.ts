@@ -8,13 +8,16 @@
  *   function-scope rule without it;
  * - samples (bench/samples.txt): each stage of the pipeline per file — parse, decode and
  *   analysis, features, matching — and the total as a multiple of the decode floor (decoding
- *   every code byte once with the same decoder), next to capa 9.4's time where known.
+ *   every code byte once with the same decoder), next to capa 9.4's time where known;
+ * - whole command runs over every native PE sample: one process per file versus one batch
+ *   run, cold and warm rule cache (bench/batch.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findCapabilities } from '../src/capabilities/find-capabilities.js';
 import { parsePe } from '../src/format/pe/index.js';
+import { batchBench } from './batch.js';
 import { decodeFloor } from './decode-floor.js';
 import { ScopeMatcher } from '../src/engine/scope-matcher.js';
 import { FeatureSet } from '../src/features/feature-set.js';
@@ -191,6 +194,7 @@ function main(): void {
     );
   }
   samples(rs);
+  batchBench(SHARED);
 }
 
 main();
