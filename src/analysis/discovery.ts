@@ -17,24 +17,15 @@ const DIR_EXCEPTION = 3;
  * Begin addresses of the RUNTIME_FUNCTION entries of an x64 PE's exception directory, ascending
  * and deduplicated, read as vivisect's PE loader reads them: in table order, stopping at the
  * first entry whose unwind info is unmapped or not version 1; entries whose unwind info chains
- * to another entry describe a chunk of a function (not its start) and are skipped. Read from the
- * mapped headers; anything malformed yields fewer (or no) starts.
+ * to another entry describe a chunk of a function (not its start) and are skipped. Anything
+ * malformed yields fewer (or no) starts.
  */
 export function pdataFunctionStarts(image: Image): number[] {
   if (image.format !== 'pe' || image.arch !== 'amd64') return [];
   const mem = image.memory;
   const base = image.baseAddress;
-  const lfanew = mem.readU32(base + 0x3c);
-  if (lfanew === null) return [];
-  const nt = base + lfanew;
-  if (mem.readU32(nt) !== 0x4550) return [];
-  const opt = nt + 24;
-  if (mem.readU16(opt) !== 0x20b) return [];
-  const dirCount = mem.readU32(opt + 108);
-  if (dirCount === null || dirCount <= DIR_EXCEPTION) return [];
-  const rva = mem.readU32(opt + 112 + DIR_EXCEPTION * 8);
-  const size = mem.readU32(opt + 112 + DIR_EXCEPTION * 8 + 4);
-  if (rva === null || size === null || rva === 0 || size < 12) return [];
+  const { rva, size } = image.dataDirectories[DIR_EXCEPTION] ?? { rva: 0, size: 0 };
+  if (rva === 0 || size < 12) return [];
   const count = Math.min(Math.floor(size / 12), MAX_PDATA_ENTRIES);
   const table = mem.read(base + rva, count * 12);
   if (table === null) return [];
@@ -113,23 +104,15 @@ const MAX_SEH_HANDLERS = 1 << 16;
 
 /**
  * The SafeSEH exception handlers of a 32-bit PE (`IMAGE_LOAD_CONFIG_DIRECTORY32.SEHandlerTable`,
- * an array of `SEHandlerCount` RVAs), which vivisect's PE loader makes entry points. Read from the
- * mapped headers; anything malformed yields none.
+ * an array of `SEHandlerCount` RVAs), which vivisect's PE loader makes entry points. Anything
+ * malformed yields none.
  */
 export function safeSehHandlers(image: Image): number[] {
   if (image.format !== 'pe' || image.arch !== 'i386') return [];
   const mem = image.memory;
   const base = image.baseAddress;
-  const lfanew = mem.readU32(base + 0x3c);
-  if (lfanew === null) return [];
-  const nt = base + lfanew;
-  if (mem.readU32(nt) !== 0x4550) return [];
-  const opt = nt + 24;
-  if (mem.readU16(opt) !== 0x10b) return [];
-  const dirCount = mem.readU32(opt + 92);
-  if (dirCount === null || dirCount <= DIR_LOAD_CONFIG) return [];
-  const rva = mem.readU32(opt + 96 + DIR_LOAD_CONFIG * 8);
-  if (rva === null || rva === 0) return [];
+  const rva = image.dataDirectories[DIR_LOAD_CONFIG]?.rva ?? 0;
+  if (rva === 0) return [];
   const table = mem.readU32(base + rva + 0x40);
   const count = mem.readU32(base + rva + 0x44);
   if (table === null || count === null || table === 0 || count === 0) return [];

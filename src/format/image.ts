@@ -50,6 +50,11 @@ export interface Image {
   readonly overlay: Overlay | null;
   /** Everything odd that parsing tolerated, one short sentence each (capped). */
   readonly anomalies: readonly string[];
+  /**
+   * The optional header's data directories (always 16; RVA and size as written, 0 when absent),
+   * for readers of tables the parser does not interpret itself (exception, load config).
+   */
+  readonly dataDirectories: readonly DataDirectory[];
 }
 
 export interface Section {
@@ -167,3 +172,8 @@ export function pointerSizeOf(arch: Arch): 4 | 8 {
 
 /** Largest VA any parser may emit (2^53 - 1). */
 export const MAX_VA = Number.MAX_SAFE_INTEGER;
+
+export interface DataDirectory {
+  readonly rva: number;
+  readonly size: number;
+}

@@ -1,7 +1,8 @@
 /** What every data-directory parser receives. */
 
 import { Anomalies } from './anomalies.js';
-import type { DataDirectory, PeHeaders } from './headers.js';
+import type { DataDirectory } from '../image.js';
+import type { PeHeaders } from './headers.js';
 import type { MappedMemory } from './memory-view.js';
 
 export interface PeContext {

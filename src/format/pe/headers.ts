@@ -4,7 +4,7 @@
  */
 
 import { FormatError } from '../errors.js';
-import type { Arch } from '../image.js';
+import type { DataDirectory, Arch } from '../image.js';
 import { Anomalies, hex } from './anomalies.js';
 import {
   DATA_DIRECTORY_SIZE,
@@ -20,11 +20,6 @@ import {
   OPTIONAL_MAGIC_PE32_PLUS,
   PE_SIGNATURE,
 } from './constants.js';
-
-export interface DataDirectory {
-  readonly rva: number;
-  readonly size: number;
-}
 
 export interface PeHeaders {
   /** e_lfanew: file offset of the "PE\0\0" signature. */

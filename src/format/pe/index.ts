@@ -80,6 +80,7 @@ export function parsePe(bytes: Uint8Array): Image {
     resources,
     overlay,
     anomalies: anomalies.toArray(),
+    dataDirectories: headers.dataDirectories,
   };
 }
 
