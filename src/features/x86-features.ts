@@ -36,9 +36,6 @@ const MNEMONIC_SPELLING: Record<string, string> = { int1: 'icebp' };
 
 const MAX_OPERANDS = 5;
 
-/** Segment, operand-size, address-size, lock and rep prefixes. */
-const LEGACY_PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
-
 /** Reads instructions at any address of an image's code, decoding each on demand. */
 class CodeReader {
   private readonly decoders: X86Decoder[] = [];
@@ -288,7 +285,6 @@ export class X86FeatureExtractor {
     const count = Math.min(d.operandCount(), MAX_OPERANDS);
     const ops = this.ops;
     for (let i = 0; i < count; i++) d.operand(i, ops[i]!);
-    if (this.program.bitness === 64) this.absoluteAsSib(va, d.length, ops, count);
 
     const fs = new FeatureSet();
     const mnem = MNEMONIC_SPELLING[iced] ?? iced;
@@ -375,34 +371,6 @@ export class X86FeatureExtractor {
       }
     }
     return fs;
-  }
-
-  /**
-   * In 64-bit code a fixed address `[disp32]` (no base, no index, not RIP-relative) can only be
-   * encoded with a SIB byte, and vivisect decodes it as an `i386SibOper` whose `imm` is the
-   * address — so capa gives it a Sib operand's features (`offset: 0`, strings and bytes at the
-   * address, no `number`), as its `gs:[0x60]` peb-access check expects. Only the `mov`
-   * accumulator forms A0–A3 carry a plain 64-bit address (`i386ImmMemOper`).
-   */
-  private absoluteAsSib(va: number, length: number, ops: OperandView[], count: number): void {
-    for (let i = 0; i < count; i++) {
-      const o = ops[i]!;
-      if (o.kind !== Operand.ImmMem) continue;
-      if (this.isMoffs(va, length)) return;
-      o.kind = Operand.Sib;
-      o.disp = 0;
-    }
-  }
-
-  /** Whether the instruction at `va` is `mov` to or from a 64-bit absolute address (A0–A3). */
-  private isMoffs(va: number, length: number): boolean {
-    const bytes = this.program.image.memory.read(va, length);
-    if (bytes === null) return false;
-    for (const b of bytes) {
-      if (LEGACY_PREFIXES.has(b) || (b >= 0x40 && b <= 0x4f)) continue;
-      return b >= 0xa0 && b <= 0xa3;
-    }
-    return false;
   }
 
   private operandFeatures(

@@ -160,7 +160,10 @@ export const Operand = {
   ImmMem: 3,
   /** Memory at a register plus displacement: `[esi+4]`. */
   RegMem: 4,
-  /** Memory through a SIB byte: `[esi+ecx*4+8]`, `[esp+8]`, `[0x401000+ebx*2]`. */
+  /**
+   * Memory through a SIB byte: `[esi+ecx*4+8]`, `[esp+8]`, `[0x401000+ebx*2]`, and a 64-bit
+   * `[disp32]` (which needs one).
+   */
   Sib: 5,
   /** 64-bit RIP-relative memory: `[rip+0x1000]`. */
   RipRel: 6,
@@ -217,6 +220,31 @@ function registerSize(reg: number): number {
   if (reg >= Register.YMM0 && reg <= Register.YMM31) return 32;
   return 0;
 }
+
+/** Immediate operand kinds → the operand's size in bytes (sign-extended ones: the extended size). */
+const IMMEDIATE_SIZES = new Map<OpKind, number>([
+  [OpKind.Immediate8, 1],
+  [OpKind.Immediate8_2nd, 1],
+  [OpKind.Immediate16, 2],
+  [OpKind.Immediate8to16, 2],
+  [OpKind.Immediate32, 4],
+  [OpKind.Immediate8to32, 4],
+  [OpKind.Immediate64, 8],
+  [OpKind.Immediate8to64, 8],
+  [OpKind.Immediate32to64, 8],
+]);
+
+/** `mov` between the accumulator and a full-width absolute address (A0–A3). */
+const MOFFS_CODES: ReadonlySet<number> = new Set([
+  Code.Mov_AL_moffs8,
+  Code.Mov_AX_moffs16,
+  Code.Mov_EAX_moffs32,
+  Code.Mov_RAX_moffs64,
+  Code.Mov_moffs8_AL,
+  Code.Mov_moffs16_AX,
+  Code.Mov_moffs32_EAX,
+  Code.Mov_moffs64_RAX,
+]);
 
 const memorySizes = new Map<number, number>();
 
@@ -426,10 +454,17 @@ class IcedDecoder implements X86Decoder {
         out.reg = base;
         out.index = index;
         out.regClass = registerClass(base);
-        if (base === Register.None && index === Register.None) {
+        // a fixed address: in 64-bit code only the `mov` accumulator forms (A0–A3) carry one
+        // plainly; any other `[disp32]` needs a SIB byte, and vivisect decodes it as such
+        const plainAbsolute =
+          base === Register.None &&
+          index === Register.None &&
+          (this.bitness === 32 || MOFFS_CODES.has(this.code));
+        if (plainAbsolute) {
           out.kind = Operand.ImmMem;
           out.value = dispU;
         } else if (
+          base === Register.None ||
           index !== Register.None ||
           out.regClass === RegisterClass.StackPointer ||
           isR12(base)
@@ -444,33 +479,14 @@ class IcedDecoder implements X86Decoder {
         }
         return;
       }
-      case OpKind.Immediate8:
-      case OpKind.Immediate8_2nd:
+      default: {
+        const size = IMMEDIATE_SIZES.get(kind);
+        if (size === undefined) return;
         out.kind = Operand.Imm;
-        out.size = 1;
-        out.value = BigInt.asUintN(8, ins.immediate(i));
+        out.size = size;
+        out.value = BigInt.asUintN(8 * size, ins.immediate(i));
         return;
-      case OpKind.Immediate16:
-      case OpKind.Immediate8to16:
-        out.kind = Operand.Imm;
-        out.size = 2;
-        out.value = BigInt.asUintN(16, ins.immediate(i));
-        return;
-      case OpKind.Immediate32:
-      case OpKind.Immediate8to32:
-        out.kind = Operand.Imm;
-        out.size = 4;
-        out.value = BigInt.asUintN(32, ins.immediate(i));
-        return;
-      case OpKind.Immediate64:
-      case OpKind.Immediate8to64:
-      case OpKind.Immediate32to64:
-        out.kind = Operand.Imm;
-        out.size = 8;
-        out.value = BigInt.asUintN(64, ins.immediate(i));
-        return;
-      default:
-        return;
+      }
     }
   }
 
