@@ -1,4 +1,5 @@
 import type { MemoryView } from '../format/image.js';
+import { bytesToHex } from './feature.js';
 
 /** The most bytes a `bytes` feature holds (capa's MAX_BYTES_FEATURE_SIZE). */
 export const MAX_BYTES_FEATURE_SIZE = 0x100;
@@ -11,7 +12,7 @@ const MAX_DEREF_DEPTH = 10;
 const utf16 = new TextDecoder('utf-16le', { fatal: true, ignoreBOM: true });
 
 /** Python's `string.printable`: digits, letters, punctuation and whitespace. */
-function isPrintable(b: number): boolean {
+export function isPrintable(b: number): boolean {
   return (b >= 0x20 && b <= 0x7e) || (b >= 0x09 && b <= 0x0d);
 }
 
@@ -19,7 +20,21 @@ function isPrintable(b: number): boolean {
  * Questions about data in an image's memory, answered as vivisect answers them for capa: is
  * there a string here, what does this pointer lead to, which bytes are referenced.
  */
+/** One address of a pointer chain (see `MemoryProbe.references`). */
+export interface Reference {
+  va: number;
+  /** vivisect sees a string here (ASCII or UTF-16). */
+  isString: boolean;
+  /** The string capa reads here, or null. */
+  text: string | null;
+}
+
 export class MemoryProbe {
+  /** Pointer chains by starting address: instructions refer to the same data again and again. */
+  private readonly chains = new Map<number, readonly Reference[]>();
+  /** `bytes` feature values by address, in hex (see `referencedBytes`). */
+  private readonly bytesAt = new Map<number, string | null>();
+
   constructor(private readonly memory: MemoryView) {}
 
   isValidPointer(va: number): boolean {
@@ -103,10 +118,6 @@ export class MemoryProbe {
     return this.detectString(va) > 0;
   }
 
-  isProbablyUnicode(va: number): boolean {
-    return this.detectUnicode(va) > 0;
-  }
-
   /**
    * capa's `read_string`: the ASCII string at `va`, else the UTF-16 one, else null. Like capa,
    * the UTF-16 read takes two bytes more than vivisect detected (the terminator, whose high
@@ -115,13 +126,17 @@ export class MemoryProbe {
    */
   readString(va: number): string | null {
     const alen = this.detectString(va);
+    return this.textAt(va, alen, alen > 0 ? -1 : this.detectUnicode(va));
+  }
+
+  /** The text of a string vivisect detected: `alen` ASCII bytes, else `ulen` UTF-16 bytes. */
+  private textAt(va: number, alen: number, ulen: number): string | null {
     if (alen > 0) {
       const bytes = this.memory.read(va, alen)!;
       let s = '';
       for (const b of bytes) s += String.fromCharCode(b);
       return s;
     }
-    const ulen = this.detectUnicode(va);
     if (ulen > 0) {
       const bytes = this.tail(va, ulen + 2);
       if (bytes === null || bytes.length % 2 !== 0) return null;
@@ -138,22 +153,50 @@ export class MemoryProbe {
   }
 
   /**
-   * `p`, then what it points to, and so on — while the addresses are mapped, stopping at a
-   * string (a string is not also a pointer), a self-reference, or after ten hops.
+   * capa's `derefs` with what lies at each address: `p`, then what it points to, and so on —
+   * while the addresses are mapped, stopping at a string (a string is not also a pointer), a
+   * self-reference, or after ten hops. Cached by `p`.
    */
-  *derefs(p: number): Generator<number> {
-    for (let depth = 0; ; depth++) {
-      if (!this.isValidPointer(p)) return;
-      yield p;
-      if (this.isProbablyString(p) || this.isProbablyUnicode(p)) return;
-      const next = this.memory.readPointer(p);
-      if (next === null || next === p || depth >= MAX_DEREF_DEPTH) return;
-      p = next;
+  references(p: number): readonly Reference[] {
+    let chain = this.chains.get(p);
+    if (chain) return chain;
+    const out: Reference[] = [];
+    for (let va = p, depth = 0; this.isValidPointer(va); depth++) {
+      const alen = this.detectString(va);
+      const ulen = alen > 0 ? -1 : this.detectUnicode(va);
+      const isString = alen > 0 || ulen > 0;
+      out.push({ va, isString, text: isString ? this.textAt(va, alen, ulen) : null });
+      if (isString) break;
+      const next = this.memory.readPointer(va);
+      if (next === null || next === va || depth >= MAX_DEREF_DEPTH) break;
+      va = next;
     }
+    this.chains.set(p, (chain = out));
+    return chain;
+  }
+
+  /** The addresses of `references(p)`. */
+  *derefs(p: number): Generator<number> {
+    for (const r of this.references(p)) yield r.va;
+  }
+
+  /**
+   * The value, in hex, of a `bytes` feature for data referenced at `ref`: up to
+   * MAX_BYTES_FEATURE_SIZE bytes, or null for a string or all zeros (capa extracts neither).
+   * Cached by address.
+   */
+  referencedBytes(ref: Reference): string | null {
+    let value = this.bytesAt.get(ref.va);
+    if (value === undefined) {
+      const buf = ref.isString ? null : this.readBytes(ref.va);
+      value = buf === null || buf.every((x) => x === 0) ? null : bytesToHex(buf);
+      this.bytesAt.set(ref.va, value);
+    }
+    return value;
   }
 
   /** Up to MAX_BYTES_FEATURE_SIZE bytes at `va`, not past the end of its region. */
-  readBytes(va: number): Uint8Array | null {
+  private readBytes(va: number): Uint8Array | null {
     return this.tail(va, MAX_BYTES_FEATURE_SIZE);
   }
 

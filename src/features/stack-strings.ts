@@ -20,6 +20,8 @@ function isPrintable(c: number): boolean {
 
 /** Collects the immediate writes of one block, per base register, then reads strings out. */
 export class StackWrites {
+  /** Printable bytes the block's immediate stack writes carry (capa's stack-string measure). */
+  printable = 0;
   /** Base register class → frame offset → [byte, writing instruction]. */
   private readonly frames = new Map<number, Map<number, [number, number]>>();
 

@@ -13,10 +13,10 @@ import {
   type X86Decoder,
 } from '../arch/x86/index.js';
 import type { ImportEntry } from '../format/image.js';
-import { bytesToHex, hexInteger, textKey } from './feature.js';
+import { hexInteger, textKey } from './feature.js';
 import { FeatureSet } from './feature-set.js';
 import type { BlockFeatures, FunctionFeatures, InstructionFeatures } from './feature-tree.js';
-import { MemoryProbe } from './memory-probe.js';
+import { MemoryProbe, isPrintable } from './memory-probe.js';
 import { StackWrites } from './stack-strings.js';
 import { generateSymbols } from './symbols.js';
 
@@ -76,24 +76,20 @@ function addOffset(fs: FeatureSet, i: number, v: bigint, at: number): void {
   fs.add(`operand[${i}].offset(${hexInteger(v)})`, at);
 }
 
-function isPrintableByte(c: number): boolean {
-  return (c >= 0x20 && c < 0x7f) || (c >= 0x09 && c <= 0x0d);
-}
-
 /**
  * capa's `get_printable_len`: how many characters an immediate moved to the stack contributes
  * to a stack string — its size when every byte is printable ASCII, half its size when it is
  * printable UTF-16LE (odd bytes zero), else 0. (A one-byte immediate has no UTF-16 form.)
  */
 export function printableLength(value: bigint, size: number): number {
-  const bytes: number[] = [];
-  for (let i = 0; i < size; i++) bytes.push(Number((value >> BigInt(8 * i)) & 0xffn));
-  if (bytes.every(isPrintableByte)) return size;
-  if (size < 2) return 0;
-  const odd = bytes.filter((_, i) => i % 2 === 1);
-  const even = bytes.filter((_, i) => i % 2 === 0);
-  if (odd.every((b) => b === 0) && even.every(isPrintableByte)) return size / 2;
-  return 0;
+  let ascii = true;
+  let wide = size >= 2;
+  for (let i = 0; i < size; i++) {
+    const b = Number((value >> BigInt(8 * i)) & 0xffn);
+    if (!isPrintable(b)) ascii = false;
+    if (i % 2 === 1 ? b !== 0 : !isPrintable(b)) wide = false;
+  }
+  return ascii ? size : wide ? size / 2 : 0;
 }
 
 /** What instruction features need to know of their basic block. */
@@ -232,17 +228,17 @@ export class X86FeatureExtractor {
       features.add(textKey('characteristic', 'tight loop'), start);
     }
     const instructions: InstructionFeatures[] = [];
-    let stackChars = 0;
     const stack = new StackWrites();
     for (let i = first; i <= last; i++) {
       const va = p.insnAddress[i]!;
       const d = this.code.at(va);
       if (d === null) continue;
-      // read everything about this instruction before helpers move the decoder elsewhere
-      stackChars += this.stackStringChars(d, stack);
-      instructions.push({ address: va, features: this.instructionFeatures(d, fnIndex, block) });
+      instructions.push({
+        address: va,
+        features: this.instructionFeatures(d, fnIndex, block, stack),
+      });
     }
-    if (stackChars > MIN_STACKSTRING_LEN) {
+    if (stack.printable > MIN_STACKSTRING_LEN) {
       features.add(textKey('characteristic', 'stack string'), start);
       // beyond capa: the text of the strings built in the block
       for (const s of stack.strings()) features.add(textKey('string', s.value), s.address);
@@ -251,30 +247,31 @@ export class X86FeatureExtractor {
   }
 
   /**
-   * Printable bytes an instruction moves onto the stack as an immediate (0 if it does not);
-   * the bytes are recorded in `stack`.
+   * capa's stack-string count: an immediate `mov` to memory based on esp/rsp/ebp/rbp (whatever
+   * the index: `mov [ebp+ecx-0x20], imm` counts too) adds its printable length; the bytes are
+   * also recorded, to recover the strings' text.
    */
-  private stackStringChars(d: X86Decoder, stack: StackWrites): number {
-    if (!d.mnemonic().startsWith('mov') || d.operandCount() !== 2) return 0;
-    const [dst, src] = this.ops;
-    d.operand(0, dst!);
-    d.operand(1, src!);
-    if (src!.kind !== Operand.Imm) return 0;
-    // capa's is_mov_imm_to_stack: a RegMem or Sib destination whose base is esp/rsp/ebp/rbp
-    // (whatever the index: `mov [ebp+ecx-0x20], imm` counts too)
-    const onStack =
-      (dst!.kind === Operand.Sib || dst!.kind === Operand.RegMem) &&
-      dst!.regClass !== RegisterClass.Other;
-    if (!onStack) return 0;
-    if (dst!.index === 0) stack.write(dst!.regClass, dst!.disp, src!.value, src!.size, d.va);
-    return printableLength(src!.value, src!.size);
+  private countStackWrite(va: number, mnem: string, count: number, stack: StackWrites): void {
+    if (count !== 2 || !mnem.startsWith('mov')) return;
+    const [dst, src] = this.ops as [OperandView, OperandView];
+    if (src.kind !== Operand.Imm) return;
+    if (dst.kind !== Operand.Sib && dst.kind !== Operand.RegMem) return;
+    if (dst.regClass === RegisterClass.Other) return;
+    if (dst.index === 0) stack.write(dst.regClass, dst.disp, src.value, src.size, va);
+    stack.printable += printableLength(src.value, src.size);
   }
 
   /**
-   * The features of the instruction `d` has just decoded. Everything is read from `d` first:
-   * resolving an API may decode other instructions with the same decoder.
+   * The features of the instruction `d` has just decoded (and its part in the block's stack
+   * strings). Everything is read from `d` first: resolving an API may decode other
+   * instructions with the same decoder.
    */
-  private instructionFeatures(d: X86Decoder, fnIndex: number, block: BlockContext): FeatureSet {
+  private instructionFeatures(
+    d: X86Decoder,
+    fnIndex: number,
+    block: BlockContext,
+    stack: StackWrites,
+  ): FeatureSet {
     const fn = this.program.functions[fnIndex]!;
     const va = d.va;
     const flow = d.flow;
@@ -285,6 +282,7 @@ export class X86FeatureExtractor {
     const count = Math.min(d.operandCount(), MAX_OPERANDS);
     const ops = this.ops;
     for (let i = 0; i < count; i++) d.operand(i, ops[i]!);
+    this.countStackWrite(va, iced, count, stack);
 
     const fs = new FeatureSet();
     const mnem = MNEMONIC_SPELLING[iced] ?? iced;
@@ -362,11 +360,9 @@ export class X86FeatureExtractor {
         else if (o.kind === Operand.RegMem) v = o.disp;
         else if (o.kind === Operand.Sib) v = Number(o.value);
         else continue;
-        for (const vv of this.probe.derefs(v)) {
-          const buf = this.probe.readBytes(vv);
-          if (buf === null || buf.every((x) => x === 0)) continue;
-          if (this.probe.isProbablyString(vv) || this.probe.isProbablyUnicode(vv)) continue;
-          fs.add(`bytes(${bytesToHex(buf)})`, va);
+        for (const ref of this.probe.references(v)) {
+          const hex = this.probe.referencedBytes(ref);
+          if (hex !== null) fs.add(`bytes(${hex})`, va);
         }
       }
     }
@@ -412,8 +408,8 @@ export class X86FeatureExtractor {
       ref = Number(o.value);
     }
     if (ref > 0) {
-      for (const p of this.probe.derefs(ref)) {
-        const s = this.probe.readString(p)?.replace(/\0+$/, '');
+      for (const { text } of this.probe.references(ref)) {
+        const s = text?.replace(/\0+$/, '');
         if (s !== undefined && s.length >= 4) fs.add(textKey('string', s), va);
       }
     }
