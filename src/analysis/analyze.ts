@@ -96,21 +96,11 @@ class Scratch {
 
   private grow(): void {
     const size = this.addr.length * 2;
-    const a = new Float64Array(size);
-    a.set(this.addr);
-    this.addr = a;
-    const l = new Uint8Array(size);
-    l.set(this.len);
-    this.len = l;
-    const f = new Uint8Array(size);
-    f.set(this.flow);
-    this.flow = f;
-    const t = new Float64Array(size);
-    t.set(this.target);
-    this.target = t;
-    const m = new Float64Array(size);
-    m.set(this.mem);
-    this.mem = m;
+    this.addr = grow(this.addr, size);
+    this.len = grow(this.len, size);
+    this.flow = grow(this.flow, size);
+    this.target = grow(this.target, size);
+    this.mem = grow(this.mem, size);
   }
 }
 
