@@ -5,11 +5,9 @@
  */
 
 import type { ImportEntry } from '../image.js';
-import { hex } from './anomalies.js';
 import { DELAY_DESCRIPTOR_SIZE, DIR_DELAY_IMPORT } from './constants.js';
 import { directory, type PeContext } from './context.js';
-import { ImportBudget, readModuleName, walkThunks } from './import-thunks.js';
-import { MAX_IMPORT_DESCRIPTORS } from './imports.js';
+import { ImportBudget, importDescriptors, readModuleName, walkThunks } from './import-thunks.js';
 
 const DLATTR_RVA = 1;
 
@@ -17,23 +15,15 @@ export function parseDelayImports(ctx: PeContext, budget: ImportBudget): ImportE
   const dir = directory(ctx, DIR_DELAY_IMPORT);
   const out: ImportEntry[] = [];
   if (dir === null) return out;
-  const { memory, anomalies, base } = ctx;
+  const { anomalies, base } = ctx;
   const what = 'delay-load import directory';
 
-  for (let i = 0; ; i++) {
-    if (i >= MAX_IMPORT_DESCRIPTORS) {
-      anomalies.add(
-        `${what}: no terminating descriptor within ${MAX_IMPORT_DESCRIPTORS} entries; the rest ignored`,
-      );
-      break;
-    }
-    const at = base + dir.rva + i * DELAY_DESCRIPTOR_SIZE;
-    const d = memory.read(at, DELAY_DESCRIPTOR_SIZE);
-    if (d === null) {
-      anomalies.add(`${what}: descriptor ${i} at ${hex(at)} is not mapped (no terminator)`);
-      break;
-    }
-    const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  for (const { index: i, bytes: d, view: v } of importDescriptors(
+    ctx,
+    dir.rva,
+    DELAY_DESCRIPTOR_SIZE,
+    what,
+  )) {
     const attributes = v.getUint32(0, true);
     const dllName = v.getUint32(4, true);
     const iat = v.getUint32(12, true);

@@ -14,6 +14,37 @@ export const MAX_SYMBOL_NAME = 4096;
 /** At most this many thunks per module (ordinals are 16-bit). */
 const MAX_THUNKS_PER_MODULE = 0x10000;
 
+/** No real image imports from thousands of modules; a table that long has lost its terminator. */
+export const MAX_IMPORT_DESCRIPTORS = 4096;
+
+/**
+ * The descriptors of an import directory (normal or delay-load) in order, each as a view of
+ * `size` bytes, until the table ends unmapped or after MAX_IMPORT_DESCRIPTORS (both recorded as
+ * anomalies). The caller recognises the terminator.
+ */
+export function* importDescriptors(
+  ctx: PeContext,
+  rva: number,
+  size: number,
+  what: string,
+): Generator<{ index: number; bytes: Uint8Array; view: DataView }> {
+  for (let index = 0; ; index++) {
+    if (index >= MAX_IMPORT_DESCRIPTORS) {
+      ctx.anomalies.add(
+        `${what}: no terminating descriptor within ${MAX_IMPORT_DESCRIPTORS} entries; the rest ignored`,
+      );
+      return;
+    }
+    const at = ctx.base + rva + index * size;
+    const bytes = ctx.memory.read(at, size);
+    if (bytes === null) {
+      ctx.anomalies.add(`${what}: descriptor ${index} at ${hex(at)} is not mapped (no terminator)`);
+      return;
+    }
+    yield { index, bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  }
+}
+
 /** Shared across all import tables of one image, so a hostile file cannot multiply the work. */
 export class ImportBudget {
   remaining: number;

@@ -4,10 +4,7 @@ import type { ImportEntry } from '../image.js';
 import { hex } from './anomalies.js';
 import { DIR_IMPORT, IMPORT_DESCRIPTOR_SIZE } from './constants.js';
 import { directory, type PeContext } from './context.js';
-import { ImportBudget, readModuleName, walkThunks } from './import-thunks.js';
-
-/** No real image imports from thousands of modules; a table that long has lost its terminator. */
-export const MAX_IMPORT_DESCRIPTORS = 4096;
+import { ImportBudget, importDescriptors, readModuleName, walkThunks } from './import-thunks.js';
 
 export function parseImports(ctx: PeContext, budget: ImportBudget): ImportEntry[] {
   const dir = directory(ctx, DIR_IMPORT);
@@ -16,20 +13,12 @@ export function parseImports(ctx: PeContext, budget: ImportBudget): ImportEntry[
   const { memory, anomalies, base } = ctx;
   const what = 'import directory';
 
-  for (let i = 0; ; i++) {
-    if (i >= MAX_IMPORT_DESCRIPTORS) {
-      anomalies.add(
-        `${what}: no terminating descriptor within ${MAX_IMPORT_DESCRIPTORS} entries; the rest ignored`,
-      );
-      break;
-    }
-    const at = base + dir.rva + i * IMPORT_DESCRIPTOR_SIZE;
-    const d = memory.read(at, IMPORT_DESCRIPTOR_SIZE);
-    if (d === null) {
-      anomalies.add(`${what}: descriptor ${i} at ${hex(at)} is not mapped (no terminator)`);
-      break;
-    }
-    const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  for (const { index: i, view: v } of importDescriptors(
+    ctx,
+    dir.rva,
+    IMPORT_DESCRIPTOR_SIZE,
+    what,
+  )) {
     const originalFirstThunk = v.getUint32(0, true);
     const name = v.getUint32(12, true);
     const firstThunk = v.getUint32(16, true);
