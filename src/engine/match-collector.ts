@@ -2,7 +2,6 @@ import { FeatureSet } from '../features/feature-set.js';
 import type { Location } from '../features/location.js';
 import type { RuleSet } from '../rules/rule-set.js';
 import type { Matches, Result } from './result.js';
-import { matchKeys } from './scope-matcher.js';
 
 /**
  * Gathers the matches of every scope below the file, and the `match(...)` features they give
@@ -18,7 +17,7 @@ export class MatchCollector {
   collect(found: ReadonlyMap<string, Result>, location: Location): void {
     for (const [name, result] of found) {
       this.add(name, location, result);
-      for (const key of matchKeys(this.ruleSet.byName.get(name)!)) this.lower.add(key, location);
+      for (const key of this.ruleSet.matchKeys(name)) this.lower.add(key, location);
     }
   }
 

@@ -1,7 +1,5 @@
-import { textKey } from '../features/feature.js';
 import type { FeatureSet } from '../features/feature-set.js';
 import type { Location } from '../features/location.js';
-import type { Rule } from '../rules/ast.js';
 import { ANY_BYTES, ANY_STRING, type RuleIndex } from '../rules/rule-index.js';
 import { evaluate } from './evaluate.js';
 import type { Result } from './result.js';
@@ -48,10 +46,11 @@ export class ScopeMatcher {
     if (features.bytes.length > 0) this.pushAll(ANY_BYTES);
 
     while (this.heap.length > 0) {
-      const rule = this.index.rules[this.pop()]!;
+      const position = this.pop();
+      const rule = this.index.rules[position]!;
       if (!evaluate(rule.statement, features, true).success) continue;
       matches.set(rule.name, evaluate(rule.statement, features, false));
-      for (const key of matchKeys(rule)) {
+      for (const key of this.index.matchKeys[position]!) {
         features.add(key, location);
         this.pushAll(key);
       }
@@ -98,15 +97,4 @@ export class ScopeMatcher {
     }
     return top;
   }
-}
-
-/** `match(name)` and `match(prefix)` for every prefix of the rule's namespace. */
-export function matchKeys(rule: Rule): string[] {
-  const keys = [textKey('match', rule.name)];
-  const ns = rule.meta.namespace;
-  if (ns) {
-    const parts = ns.split('/');
-    for (let i = parts.length; i > 0; i--) keys.push(textKey('match', parts.slice(0, i).join('/')));
-  }
-  return keys;
 }

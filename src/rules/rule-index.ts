@@ -1,4 +1,5 @@
 import type { Rule, Statement } from './ast.js';
+import { ruleMatchKeys } from './namespaces.js';
 
 /** Index keys standing for "some `string` feature" and "some `bytes` feature". */
 export const ANY_STRING = '#string';
@@ -17,6 +18,8 @@ export class RuleIndex {
   readonly unconditional: readonly number[];
   /** Feature key → positions of rules that need it. */
   readonly byKey: ReadonlyMap<string, readonly number[]>;
+  /** By position: the features a match of the rule adds (`match(name)`, its namespaces). */
+  readonly matchKeys: readonly (readonly string[])[];
 
   constructor(rules: readonly Rule[]) {
     this.rules = rules;
@@ -36,6 +39,7 @@ export class RuleIndex {
     });
     this.unconditional = unconditional;
     this.byKey = byKey;
+    this.matchKeys = rules.map(ruleMatchKeys);
   }
 }
 

@@ -1,6 +1,7 @@
 import { textKey } from '../features/feature.js';
 import type { Rule, Statement } from './ast.js';
 import { RuleError } from './errors.js';
+import { namespacePrefixes, ruleMatchKeys } from './namespaces.js';
 import { RuleIndex } from './rule-index.js';
 import { subscopeScopes, type Scope } from './scopes.js';
 
@@ -15,6 +16,7 @@ export class RuleSet {
   /** Names of the rules each rule needs (directly or through a namespace), transitively. */
   private readonly closure = new Map<string, ReadonlySet<string>>();
   private readonly indexes = new Map<Scope, RuleIndex>();
+  private readonly matchKeysByName = new Map<string, readonly string[]>();
 
   constructor(ordered: Rule[], dependencies: Map<string, Set<string>>) {
     this.rules = ordered;
@@ -40,6 +42,13 @@ export class RuleSet {
       this.indexes.set(scope, index);
     }
     return index;
+  }
+
+  /** The features a match of the rule `name` adds (see `ruleMatchKeys`). */
+  matchKeys(name: string): readonly string[] {
+    let keys = this.matchKeysByName.get(name);
+    if (!keys) this.matchKeysByName.set(name, (keys = ruleMatchKeys(this.byName.get(name)!)));
+    return keys;
   }
 
   /** Every rule `name` depends on, directly or not. */
@@ -82,9 +91,7 @@ export function buildRuleSet(parsed: readonly Rule[]): RuleSetBuild {
   for (const rule of all) {
     const ns = rule.meta.namespace;
     if (!ns) continue;
-    const parts = ns.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      const prefix = parts.slice(0, i).join('/');
+    for (const prefix of namespacePrefixes(ns)) {
       let members = namespaces.get(prefix);
       if (!members) namespaces.set(prefix, (members = []));
       members.push(rule.name);
