@@ -82,15 +82,17 @@ for (const rule of ruleSet.namedRules) {
       continue;
     }
     const found = o.result.matches.get(rule.name) ?? [];
-    const blocks = address === undefined ? undefined : o.result.functions.get(address);
-    const inFn = (l: unknown) =>
-      typeof l === 'number' &&
-      blocks !== undefined &&
-      (l === address ||
-        blocks.some(
-          (b) =>
-            l >= b && l < (o.result.program.blockEnd[o.result.program.blockStart.indexOf(b)] ?? b),
-        ));
+    const program = o.result.program;
+    const fn = address === undefined ? undefined : program.functionAt(address);
+    // a match location inside one of the function's blocks (or the function itself)
+    const inFn = (l: unknown) => {
+      if (typeof l !== 'number' || fn === undefined) return false;
+      if (l === fn.address) return true;
+      for (let b = fn.firstBlock; b < fn.firstBlock + fn.blockCount; b++) {
+        if (l >= program.blockStart[b]! && l < program.blockEnd[b]!) return true;
+      }
+      return false;
+    };
     examples.push({
       rule: rule.name,
       sample: file,
