@@ -3,7 +3,7 @@
  * feature, indented by depth, with the addresses where each feature was found. Only the
  * branches that held are shown, except under `not`, where the failed ones are what matter.
  */
-import type { Matches, Result } from '../engine/result.js';
+import { subscopeTrees, type Matches, type Result } from '../engine/result.js';
 import { bytesToHex, kindName, valueText, type Feature } from '../features/feature.js';
 import { compareLocations, formatLocation, type Location } from '../features/location.js';
 import type { Statement } from '../rules/ast.js';
@@ -132,11 +132,10 @@ export function renderTree(
   const pad = '  '.repeat(indent);
   const out = [pad + nodeLine(result, style, mode === 'success')];
 
-  if (s.type === 'feature' && s.subscope && s.feature.kind === 'match' && result.success) {
+  const derived = subscopeTrees(result, context.matches);
+  if (derived) {
     // the derived rule's own tree, at each place the subscope held
-    for (const [location, tree] of context.matches.get(s.feature.value) ?? []) {
-      if (result.locations.has(location)) out.push(...renderTree(tree, context, indent + 1));
-    }
+    for (const tree of derived) out.push(...renderTree(tree, context, indent + 1));
     return out;
   }
   if ((s.type === 'substring' || s.type === 'regex') && mode === 'success') {

@@ -3,7 +3,7 @@
  * capa Explorer Web reads — `meta` (sample, analysis, layout, feature counts) and, per matched
  * rule, its meta, source and `[address, evaluation tree]` pairs.
  */
-import type { Result, Matches } from '../engine/result.js';
+import { subscopeTrees, type Matches, type Result } from '../engine/result.js';
 import { kindName, type Feature, bytesToHex } from '../features/feature.js';
 import { compareLocations, toAddress, type Location } from '../features/location.js';
 import type { Rule, Statement } from '../rules/ast.js';
@@ -187,22 +187,16 @@ function sortedLocations(locations: Iterable<Location>): Json[] {
  * An evaluation tree. A subscope's `match:` of its derived rule is shown as the subscope
  * statement with the derived rule's own tree at that location beneath it, as capa shows it.
  */
-function resultJson(result: Result, ruleSet: RuleSet, matches: Matches): Json {
-  const statement = result.statement;
-  let children = result.children.map((c) => resultJson(c, ruleSet, matches));
-  if (statement.type === 'feature' && statement.subscope && result.success) {
-    const derived =
-      statement.feature.kind === 'match' ? (matches.get(statement.feature.value) ?? []) : [];
-    children = derived
-      .filter(([l]) => result.locations.has(l))
-      .map(([, tree]) => resultJson(tree, ruleSet, matches));
-  }
+function resultJson(result: Result, matches: Matches): Json {
+  const children = (subscopeTrees(result, matches) ?? result.children).map((c) =>
+    resultJson(c, matches),
+  );
   const captures: { [key: string]: Json } = {};
   for (const [value, locations] of result.strings ?? [])
     captures[value] = sortedLocations(locations);
   return {
     success: result.success,
-    node: nodeJson(statement),
+    node: nodeJson(result.statement),
     children,
     locations: sortedLocations(result.locations),
     captures,
@@ -291,7 +285,7 @@ export function buildResultDocument(input: DocumentInput): Json {
       source: rule.source,
       matches: [...found]
         .sort((a, b) => compareLocations(a[0], b[0]))
-        .map(([location, tree]) => [address(location), resultJson(tree, ruleSet, matches)]),
+        .map(([location, tree]) => [address(location), resultJson(tree, matches)]),
     };
   }
   const layoutFunctions = [...matchedBlocks.keys()]
