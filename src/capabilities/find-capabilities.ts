@@ -38,6 +38,30 @@ export interface FileCapabilities {
   times: StageTimes;
 }
 
+/** Parses a PE that capa-ts can analyse; .NET assemblies are refused (UnsupportedFileError). */
+export function openPe(bytes: Uint8Array): Image {
+  const image = parsePe(bytes);
+  if (image.dotnet) throw new UnsupportedFileError('.NET assembly: not supported yet');
+  return image;
+}
+
+/**
+ * The functions to analyse, as indices into `program.functions`: all of them, or those
+ * starting at the `wanted` addresses (`unknown`: wanted addresses where none starts).
+ */
+export function selectFunctions(
+  program: Program,
+  wanted?: readonly number[],
+): { indices: number[]; unknown: number[] } {
+  const indices: number[] = [];
+  const set = wanted ? new Set(wanted) : undefined;
+  program.functions.forEach((fn, i) => {
+    if (!set || set.has(fn.address)) indices.push(i);
+  });
+  const unknown = (wanted ?? []).filter((a) => program.functionAt(a) === undefined);
+  return { indices, unknown };
+}
+
 /**
  * The whole static pipeline for one PE file: bytes → Image → Program → features → matches.
  * Throws FormatError for files that are not PE, UnsupportedFileError for those capa-ts cannot
@@ -49,8 +73,7 @@ export function findCapabilities(
   options: CapabilityOptions = {},
 ): FileCapabilities {
   let t = performance.now();
-  const image = parsePe(bytes);
-  if (image.dotnet) throw new UnsupportedFileError('.NET assembly: not supported yet');
+  const image = openPe(bytes);
   const parse = performance.now() - t;
 
   t = performance.now();
@@ -58,13 +81,7 @@ export function findCapabilities(
   const analysis = performance.now() - t;
 
   const os = options.os ?? image.os;
-  const wanted = options.functions ? new Set(options.functions) : undefined;
-  const indices: number[] = [];
-  program.functions.forEach((fn, i) => {
-    if (!wanted || wanted.has(fn.address)) indices.push(i);
-  });
-  const starts = new Set(program.functions.map((fn) => fn.address));
-  const unknownFunctions = (options.functions ?? []).filter((a) => !starts.has(a));
+  const { indices, unknown: unknownFunctions } = selectFunctions(program, options.functions);
 
   t = performance.now();
   const extractor = new X86FeatureExtractor(program);

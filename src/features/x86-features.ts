@@ -173,8 +173,9 @@ export class X86FeatureExtractor {
     this.code.free();
   }
 
-  *functions(): Generator<FunctionFeatures> {
-    for (let f = 0; f < this.program.functions.length; f++) yield this.functionFeatures(f);
+  /** The features of the functions at these indices (default: all), one at a time. */
+  *functions(indices?: Iterable<number>): Generator<FunctionFeatures> {
+    for (const f of indices ?? this.program.functions.keys()) yield this.functionFeatures(f);
   }
 
   functionFeatures(index: number): FunctionFeatures {

@@ -38,16 +38,11 @@ export function* listFunction(fn: FunctionFeatures): Generator<string> {
   }
 }
 
-/** Every feature of a program; with `only`, just the functions it accepts. */
-export function* listFeatures(
-  program: StaticFeatures,
-  only?: (address: Location) => boolean,
-): Generator<string> {
-  if (!only) {
+/** Every feature of a program: its functions', and with `withFile` the global and file ones. */
+export function* listFeatures(program: StaticFeatures, withFile: boolean): Generator<string> {
+  if (withFile) {
     yield* lines('global', '', NO_ADDRESS, program.global);
     yield* lines('file', '', NO_ADDRESS, program.file);
   }
-  for (const fn of program.functions) {
-    if (!only || only(fn.address)) yield* listFunction(fn);
-  }
+  for (const fn of program.functions) yield* listFunction(fn);
 }
