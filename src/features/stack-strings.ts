@@ -1,3 +1,5 @@
+import { isAsciiByte } from './strings.js';
+
 /**
  * Strings a function builds on the stack with immediate moves (`mov byte [ebp-0x20], 0x5c`,
  * `mov dword [esp+8], 0x6c69616d`...): the bytes written are laid out by frame offset, and
@@ -12,10 +14,6 @@ export interface StackStringFound {
   value: string;
   /** Address of the instruction that writes the string's first byte. */
   address: number;
-}
-
-function isPrintable(c: number): boolean {
-  return (c >= 0x20 && c < 0x7f) || c === 0x09;
 }
 
 /** Collects the immediate writes of one block, per base register, then reads strings out. */
@@ -59,7 +57,7 @@ function readStrings(bytes: [number, number][]): StackStringFound[] {
     // UTF-16LE: printable, zero, printable, zero...
     let u = k;
     let wide = '';
-    while (u + 1 < bytes.length && isPrintable(bytes[u]![0]) && bytes[u + 1]![0] === 0) {
+    while (u + 1 < bytes.length && isAsciiByte(bytes[u]![0]) && bytes[u + 1]![0] === 0) {
       wide += String.fromCharCode(bytes[u]![0]);
       u += 2;
     }
@@ -70,7 +68,7 @@ function readStrings(bytes: [number, number][]): StackStringFound[] {
     }
     let a = k;
     let ascii = '';
-    while (a < bytes.length && isPrintable(bytes[a]![0])) {
+    while (a < bytes.length && isAsciiByte(bytes[a]![0])) {
       ascii += String.fromCharCode(bytes[a]![0]);
       a++;
     }

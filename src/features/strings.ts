@@ -12,7 +12,8 @@ export interface FoundString {
   value: string;
 }
 
-function isAsciiByte(b: number): boolean {
+/** A printable ASCII byte or a tab: what strings in binaries are made of. */
+export function isAsciiByte(b: number): boolean {
   return (b >= 0x20 && b <= 0x7e) || b === 0x09;
 }
 
