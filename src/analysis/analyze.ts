@@ -131,6 +131,13 @@ const NORETURN_IMPORTS = new Set([
   '__std_terminate',
 ]);
 
+/** The `Flow` an analysis-internal flow value stands for. */
+function publicFlow(flow: number): number {
+  if (flow === FLOW_NORETURN_CALL) return Flow.Call;
+  if (flow === FLOW_BREAKPOINT) return Flow.Interrupt;
+  return flow;
+}
+
 function isNoReturn(imp: ImportEntry | null | undefined): boolean {
   return imp?.name !== undefined && NORETURN_IMPORTS.has(imp.name);
 }
@@ -186,6 +193,8 @@ class FlatTables {
   insnCount = 0;
   blockStart = new Float64Array(1024);
   blockEnd = new Float64Array(1024);
+  blockExitFlow = new Uint8Array(1024);
+  blockExitTarget = new Float64Array(1024);
   blockFirstInsn = new Uint32Array(1025);
   blockCount = 0;
   edgeFrom = new Uint32Array(1024);
@@ -203,6 +212,8 @@ class FlatTables {
   reserveBlocks(n: number): void {
     this.blockStart = grow(this.blockStart, this.blockCount + n);
     this.blockEnd = grow(this.blockEnd, this.blockCount + n);
+    this.blockExitFlow = grow(this.blockExitFlow, this.blockCount + n);
+    this.blockExitTarget = grow(this.blockExitTarget, this.blockCount + n);
     this.blockFirstInsn = grow(this.blockFirstInsn, this.blockCount + n + 1);
   }
   reserveEdges(n: number): void {
@@ -861,6 +872,10 @@ class Analyzer {
       const last = bfi[b + 1]! - 1;
       blockStart[b] = insnAddress[bfi[b]!]!;
       blockEnd[b] = insnAddress[last]! + insnLength[last]!;
+      const flow = flows[last - firstInsn]!;
+      out.blockExitFlow[b] = publicFlow(flow);
+      out.blockExitTarget[b] =
+        flow === Flow.Branch || flow === Flow.ConditionalBranch ? targets[last - firstInsn]! : -1;
     }
     const blockLimit = out.blockCount;
 
@@ -980,6 +995,8 @@ export function analyze(image: Image, options: AnalysisOptions = {}): Program {
     insnLength: t.insnLength.slice(0, t.insnCount),
     blockStart: t.blockStart.slice(0, t.blockCount),
     blockEnd: t.blockEnd.slice(0, t.blockCount),
+    blockExitFlow: t.blockExitFlow.slice(0, t.blockCount),
+    blockExitTarget: t.blockExitTarget.slice(0, t.blockCount),
     blockFirstInsn: t.blockFirstInsn.slice(0, t.blockCount + 1),
     edgeFrom: t.edgeFrom.slice(0, t.edgeCount),
     edgeTo: t.edgeTo.slice(0, t.edgeCount),

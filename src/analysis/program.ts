@@ -37,6 +37,10 @@ export interface Program {
   readonly blockStart: Float64Array;
   /** Block end VAs (exclusive: the end of the block's last instruction). */
   readonly blockEnd: Float64Array;
+  /** How control leaves each block: the `Flow` of its last instruction. */
+  readonly blockExitFlow: Uint8Array;
+  /** The direct target of a block's last instruction when it is a jmp or jcc, else -1. */
+  readonly blockExitTarget: Float64Array;
   /** First instruction of each block; one more entry than there are blocks. */
   readonly blockFirstInsn: Uint32Array;
 

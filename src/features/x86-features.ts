@@ -138,7 +138,7 @@ export class X86FeatureExtractor {
   /**
    * capa's `calls to` are vivisect's code references to the function's start: direct calls,
    * and also direct jumps (`jmp` tail calls, a `jcc` back to the start). Calls are the
-   * program's call sites; jumps end blocks, so they are the last instructions of blocks.
+   * program's call sites; jumps end blocks, so they are the blocks' exits.
    * Computed on first use.
    */
   private codeRefsTo(va: number): Iterable<number> {
@@ -156,12 +156,8 @@ export class X86FeatureExtractor {
         if (to >= 0) add(to, p.callFrom[i]!);
       }
       for (let b = 0; b < p.blockStart.length; b++) {
-        const last = p.blockFirstInsn[b + 1]! - 1;
-        if (last < p.blockFirstInsn[b]!) continue;
-        const d = this.code.at(p.insnAddress[last]!);
-        if (d === null || (d.flow !== Flow.Branch && d.flow !== Flow.ConditionalBranch)) continue;
-        const to = d.branchTarget();
-        if (to >= 0) add(to, d.va);
+        const to = p.blockExitTarget[b]!;
+        if (to >= 0) add(to, p.insnAddress[p.blockFirstInsn[b + 1]! - 1]!);
       }
       this.callers = callers;
     }
@@ -215,7 +211,7 @@ export class X86FeatureExtractor {
     features.add('basic block', start);
     const first = p.blockFirstInsn[b]!;
     const last = p.blockFirstInsn[b + 1]! - 1;
-    const lastInsn = last >= first ? this.code.at(p.insnAddress[last]!) : null;
+    const exit = p.blockExitFlow[b]!;
     const block: BlockContext = {
       index: b,
       start,
@@ -223,9 +219,9 @@ export class X86FeatureExtractor {
       // capa takes viv_utils' `f.basic_blocks[0]`: blocks sorted by address, so the lowest
       // block of the function (not necessarily the one at its entry point)
       isFirst: b === p.functions[fnIndex]!.firstBlock,
-      returns: lastInsn?.flow === Flow.Return,
+      returns: exit === Flow.Return,
     };
-    if (lastInsn && lastInsn.flow === Flow.ConditionalBranch && lastInsn.branchTarget() === start) {
+    if (exit === Flow.ConditionalBranch && p.blockExitTarget[b] === start) {
       features.add(textKey('characteristic', 'tight loop'), start);
     }
     const instructions: InstructionFeatures[] = [];
