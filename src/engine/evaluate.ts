@@ -77,8 +77,10 @@ export function evaluate(node: Statement, features: FeatureSet, shortCircuit: bo
       return { ...leaf(node, strings.size > 0, locations), strings };
     }
     case 'bytes': {
-      for (const { value, locations } of features.bytes) {
-        if (startsWith(value, node.value)) return leaf(node, true, locations);
+      // starts with the pattern: as hex text, both spelled the same way
+      const pattern = node.key.slice(6, -1);
+      for (const { hex, locations } of features.bytes) {
+        if (hex.startsWith(pattern)) return leaf(node, true, locations);
       }
       return leaf(node, false, NOWHERE);
     }
@@ -97,12 +99,6 @@ export function evaluate(node: Statement, features: FeatureSet, shortCircuit: bo
 
 function leaf(node: Statement, success: boolean, locations: ReadonlySet<Location>): Result {
   return { success, statement: node, children: [], locations: success ? locations : NOWHERE };
-}
-
-function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
-  if (data.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (data[i] !== prefix[i]) return false;
-  return true;
 }
 
 function* osKeys(features: FeatureSet): Generator<string> {

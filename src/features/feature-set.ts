@@ -1,8 +1,7 @@
-import { hexToBytes } from './feature.js';
 import type { Location } from './location.js';
 
 const NO_STRINGS: ReadonlyMap<string, Set<Location>> = new Map();
-const NO_BYTES: readonly { value: Uint8Array; locations: Set<Location> }[] = [];
+const NO_BYTES: readonly { hex: string; locations: Set<Location> }[] = [];
 
 /**
  * The features of one scope instance (an instruction, a function, a thread, the file…):
@@ -13,17 +12,15 @@ const NO_BYTES: readonly { value: Uint8Array; locations: Set<Location> }[] = [];
 export class FeatureSet {
   readonly features = new Map<string, Set<Location>>();
   private stringMap: Map<string, Set<Location>> | null = null;
-  private byteList: { value: Uint8Array; locations: Set<Location> }[] | null = null;
-  /** `bytes` keys → their decoded values, so unions do not decode them again. */
-  private byteValues: Map<string, Uint8Array> | null = null;
+  private byteList: { hex: string; locations: Set<Location> }[] | null = null;
 
   /** `string` values → their locations (the same sets as in `features`). */
   get strings(): ReadonlyMap<string, Set<Location>> {
     return this.stringMap ?? NO_STRINGS;
   }
 
-  /** `bytes` values with their locations, in insertion order. */
-  get bytes(): readonly { value: Uint8Array; locations: Set<Location> }[] {
+  /** `bytes` values (lowercase hex, as in their keys) with their locations, in insertion order. */
+  get bytes(): readonly { hex: string; locations: Set<Location> }[] {
     return this.byteList ?? NO_BYTES;
   }
 
@@ -61,7 +58,7 @@ export class FeatureSet {
       if (!mine) {
         mine = new Set(locations);
         this.features.set(key, mine);
-        this.indexValue(key, mine, other.byteValues?.get(key));
+        this.indexValue(key, mine);
       } else {
         for (const l of locations) mine.add(l);
       }
@@ -75,14 +72,12 @@ export class FeatureSet {
     return copy;
   }
 
-  private indexValue(key: string, locations: Set<Location>, known?: Uint8Array): void {
+  private indexValue(key: string, locations: Set<Location>): void {
     const c = key.charCodeAt(0);
     if (c === 0x73 /* s */ && key.startsWith('string(')) {
       (this.stringMap ??= new Map()).set(key.slice(7, -1), locations);
     } else if (c === 0x62 /* b */ && key.startsWith('bytes(')) {
-      const value = known ?? hexToBytes(key.slice(6, -1));
-      (this.byteValues ??= new Map()).set(key, value);
-      (this.byteList ??= []).push({ value, locations });
+      (this.byteList ??= []).push({ hex: key.slice(6, -1), locations });
     }
   }
 }
