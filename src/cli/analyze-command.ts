@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UnsupportedFileError } from '../capabilities/errors.js';
 import { findCapabilities } from '../capabilities/find-capabilities.js';
@@ -18,7 +18,7 @@ import type { RuleSet } from '../rules/rule-set.js';
 import { EXIT } from './exit-codes.js';
 import type { Output } from './output.js';
 import { filterRulesByTag, reportedMatches } from './rule-filter.js';
-import { missingPaths, rulePaths } from './rule-paths.js';
+import { rulePaths } from './rule-paths.js';
 import { VERSION } from './version.js';
 
 /** Options of one analysis; plain data, so that worker threads can receive them. */
@@ -151,11 +151,8 @@ export function analyzeLoadedFile(
   io: Output,
 ): number {
   if (!existsSync(file)) {
+    // listed, then gone
     io.err(`capa-ts: no such file or directory: ${file}`);
-    return EXIT.badArguments;
-  }
-  if (statSync(file).isDirectory()) {
-    io.err(`capa-ts: ${file} is a directory: give one file`);
     return EXIT.badArguments;
   }
   const { ruleSet, paths } = loaded;
@@ -238,31 +235,4 @@ export function analyzeLoadedFile(
     ),
   );
   return code;
-}
-
-/** `capa-ts FILE`: the capabilities of one executable, as a report or capa's JSON. */
-export function analyzeCommand(
-  file: string,
-  options: AnalyzeOptions,
-  argv: string[],
-  io: Output,
-): number {
-  const problem = checkAnalyzeOptions(options);
-  if (problem) {
-    io.err(`capa-ts: ${problem}`);
-    return EXIT.badArguments;
-  }
-  const paths = rulePaths(options.rules);
-  const missing = missingPaths([...paths, file]);
-  if (missing.length > 0) {
-    for (const p of missing) io.err(`capa-ts: no such file or directory: ${p}`);
-    return EXIT.badArguments;
-  }
-  if (statSync(file).isDirectory()) {
-    io.err(`capa-ts: ${file} is a directory: give one file`);
-    return EXIT.badArguments;
-  }
-  const loaded = loadAnalysisRules(options);
-  for (const e of loaded.errors) io.err(`capa-ts: invalid rule: ${e.message}`);
-  return analyzeLoadedFile(file, loaded, options, argv, io);
 }

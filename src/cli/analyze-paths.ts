@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { expandPaths } from '../node/expand-paths.js';
 import {
-  analyzeCommand,
+  analyzeLoadedFile,
   checkAnalyzeOptions,
   loadAnalysisRules,
   type AnalyzeOptions,
@@ -12,8 +12,8 @@ import type { Output } from './output.js';
 import { missingPaths, rulePaths } from './rule-paths.js';
 
 /**
- * `capa-ts FILE|DIR...`: one file is analysed here; several files, or a directory, are
- * analysed in parallel on worker threads.
+ * `capa-ts FILE|DIR...`: the capabilities of executables, as reports or capa's JSON. One file
+ * is analysed here; several files, or a directory, in parallel on worker threads.
  */
 export async function analyzePaths(
   paths: string[],
@@ -22,13 +22,6 @@ export async function analyzePaths(
   argv: string[],
   io: Output,
 ): Promise<number> {
-  if (
-    paths.length === 1 &&
-    missingPaths(paths).length === 0 &&
-    !statSync(paths[0]!).isDirectory()
-  ) {
-    return analyzeCommand(paths[0]!, options, argv, io);
-  }
   const problem = checkAnalyzeOptions(options);
   if (problem) {
     io.err(`capa-ts: ${problem}`);
@@ -44,9 +37,12 @@ export async function analyzePaths(
     io.err('capa-ts: no files to analyse');
     return EXIT.badArguments;
   }
-  // load once here: report rule errors once, and fill the cache before the workers read it
+  // load once here: report rule errors once, and fill the cache before any worker reads it
   const loaded = loadAnalysisRules(options);
   for (const e of loaded.errors) io.err(`capa-ts: invalid rule: ${e.message}`);
+  if (paths.length === 1 && !statSync(paths[0]!).isDirectory()) {
+    return analyzeLoadedFile(files[0]!, loaded, options, argv, io);
+  }
   const progress = !options.quiet && process.stderr.isTTY === true;
   return runBatch(files, { ...options, jsonLines: true, jobs, progress }, argv, io);
 }
