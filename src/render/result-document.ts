@@ -203,28 +203,23 @@ function resultJson(result: Result, matches: Matches): Json {
   };
 }
 
+/** `A::B::C [ID]` with its three levels named as capa names them. */
+function taggedJson(text: string, levels: readonly [string, string, string]): Json {
+  const { parts, id } = splitTagged(text);
+  const out: { [key: string]: Json } = { parts };
+  levels.forEach((level, i) => (out[level] = parts[i] ?? ''));
+  out.id = id;
+  return out;
+}
+
 /** `Tactic::Technique::Sub-technique [T1234.001]` → capa's structured ATT&CK entry. */
 export function attackJson(text: string): Json {
-  const { parts, id } = splitTagged(text);
-  return {
-    parts,
-    tactic: parts[0] ?? '',
-    technique: parts[1] ?? '',
-    subtechnique: parts[2] ?? '',
-    id,
-  };
+  return taggedJson(text, ['tactic', 'technique', 'subtechnique']);
 }
 
 /** `Objective::Behavior::Method [C0001.007]` → capa's structured MBC entry. */
 export function mbcJson(text: string): Json {
-  const { parts, id } = splitTagged(text);
-  return {
-    parts,
-    objective: parts[0] ?? '',
-    behavior: parts[1] ?? '',
-    method: parts[2] ?? '',
-    id,
-  };
+  return taggedJson(text, ['objective', 'behavior', 'method']);
 }
 
 /** `A::B::C [ID]` → its parts and the bracketed ID (empty when absent). */
